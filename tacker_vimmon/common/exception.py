@@ -1,0 +1,101 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""tacker-vimmon's exceptions.
+
+Every exception carries a message format (``msg_fmt``) filled from keyword
+arguments and an HTTP status (``code``) that the API returns for it. They
+travel over RPC unchanged (this module is in the allowed remote exception
+modules), so the API can answer a conductor's error with the right code.
+"""
+
+from oslo_log import log as logging
+
+from tacker_vimmon.i18n import _
+
+LOG = logging.getLogger(__name__)
+
+
+class TackerVimmonException(Exception):
+    """Base exception: a message format plus an HTTP status code."""
+
+    msg_fmt = _('An unknown exception occurred.')
+    code = 500
+    # The type name python-tackerclient shows, and the HTTP error title.
+    error_type = None
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if not message:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError, ValueError):
+                # A wrong format argument is our bug, not the caller's: keep
+                # the raw format rather than hiding the original error.
+                LOG.exception('Exception message formatting failed for %s, '
+                              'kwargs %s', self.__class__.__name__,
+                              sorted(kwargs))
+                message = self.msg_fmt
+        self.message = str(message)
+        super().__init__(self.message)
+
+    def format_message(self):
+        return self.message
+
+    @property
+    def type_name(self):
+        return self.error_type or self.__class__.__name__
+
+
+class Invalid(TackerVimmonException):
+    msg_fmt = _('Invalid input: %(reason)s')
+    code = 400
+
+
+class InvalidParameterValue(Invalid):
+    msg_fmt = _('Invalid value for %(name)s: %(reason)s')
+
+
+class NotFound(TackerVimmonException):
+    msg_fmt = _('Resource could not be found.')
+    code = 404
+
+
+class Conflict(TackerVimmonException):
+    msg_fmt = _('Conflict: %(reason)s')
+    code = 409
+
+
+class VimNotFound(NotFound):
+    msg_fmt = _('VIM %(vim_id)s could not be found.')
+
+
+class EventNotFound(NotFound):
+    msg_fmt = _('Event %(event_id)s could not be found.')
+
+
+class VimNameDuplicate(Conflict):
+    msg_fmt = _('A VIM named "%(name)s" already exists in project '
+                '%(tenant_id)s; choose another name.')
+
+
+class DefaultVimDuplicate(Conflict):
+    msg_fmt = _('Project %(tenant_id)s already has a default VIM '
+                '(%(vim_id)s); unset is_default on it first, or register '
+                'this VIM with is_default false.')
+
+
+class DatabaseNotAtHead(TackerVimmonException):
+    msg_fmt = _('The database schema is at revision %(current)s but this '
+                'release needs revision %(head)s. Run "%(command)s" and '
+                'start the service again.')
+    code = 503

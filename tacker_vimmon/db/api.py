@@ -1,0 +1,193 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The database API: the only module that opens SQLAlchemy sessions.
+
+Every function takes a request context; the transaction is bound to it with
+oslo.db's enginefacade, so a caller never sees a session. Rows come back as
+detached model objects.
+"""
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from tacker_vimmon.common import exception
+from tacker_vimmon.db import models
+
+LOG = logging.getLogger(__name__)
+
+main_context_manager = enginefacade.transaction_context()
+
+RESOURCE_TYPE_VIM = 'vim'
+EVENT_CREATE = 'CREATE'
+EVENT_UPDATE = 'UPDATE'
+EVENT_DELETE = 'DELETE'
+EVENT_MONITOR = 'MONITOR'
+
+
+def get_engine():
+    """The engine of [database] connection (used by the migrations)."""
+    return main_context_manager.writer.get_engine()
+
+
+def _filtered(query, model, filters):
+    for name, value in (filters or {}).items():
+        query = query.where(getattr(model, name) == value)
+    return query
+
+
+def _vim_query(vim_id=None, project_id=None):
+    query = sa.select(models.Vim)
+    if vim_id is not None:
+        query = query.where(models.Vim.id == vim_id)
+    if project_id is not None:
+        query = query.where(models.Vim.tenant_id == project_id)
+    return query
+
+
+def _get_vim(session, vim_id, project_id=None, for_update=False):
+    query = _vim_query(vim_id, project_id)
+    if for_update:
+        query = query.with_for_update()
+    vim = session.execute(query).scalar_one_or_none()
+    if vim is None:
+        raise exception.VimNotFound(vim_id=vim_id)
+    return vim
+
+
+def _add_event(session, vim, event_type, details):
+    session.add(models.Event(
+        tenant_id=vim.tenant_id,
+        resource_id=vim.id,
+        resource_type=RESOURCE_TYPE_VIM,
+        resource_state=vim.status,
+        event_type=event_type,
+        event_details=details or {},
+        timestamp=timeutils.utcnow()))
+
+
+def _set_default_flag(vim):
+    # default_tenant_id mirrors is_default so that the unique key on it
+    # allows one default VIM per project (see models.Vim).
+    vim.default_tenant_id = vim.tenant_id if vim.is_default else None
+
+
+def _raise_conflict(context, error, tenant_id, name):
+    """Turn a unique-key violation into the conflict the caller can fix."""
+    if 'default_tenant_id' in (error.columns or []):
+        current = vim_get_all(context, filters={'is_default': True},
+                              project_id=tenant_id)
+        raise exception.DefaultVimDuplicate(
+            tenant_id=tenant_id, vim_id=current[0].id if current else '?')
+    raise exception.VimNameDuplicate(name=name, tenant_id=tenant_id)
+
+
+@oslo_db_api.retry_on_deadlock
+def vim_create(context, values, event_details=None):
+    """Store a new VIM and its CREATE event.
+
+    :raises: VimNameDuplicate, DefaultVimDuplicate
+    """
+    values = dict(values)
+    values.setdefault('status', models.VIM_STATUS_PENDING)
+    vim = models.Vim(**values)
+    vim.id = values.get('id') or uuidutils.generate_uuid()
+    try:
+        with main_context_manager.writer.using(context) as session:
+            _set_default_flag(vim)
+            session.add(vim)
+            session.flush()
+            _add_event(session, vim, EVENT_CREATE, event_details)
+    except db_exc.DBDuplicateEntry as error:
+        _raise_conflict(context, error, values['tenant_id'], values['name'])
+    return vim
+
+
+@main_context_manager.reader
+def vim_get(context, vim_id, project_id=None):
+    """The VIM with this id (within project_id when given).
+
+    :raises: VimNotFound
+    """
+    return _get_vim(context.session, vim_id, project_id)
+
+
+@main_context_manager.reader
+def vim_get_all(context, filters=None, project_id=None):
+    """VIMs whose columns equal every value in filters, oldest first."""
+    query = _filtered(_vim_query(project_id=project_id), models.Vim, filters)
+    query = query.order_by(models.Vim.created_at, models.Vim.id)
+    return list(context.session.execute(query).scalars())
+
+
+@oslo_db_api.retry_on_deadlock
+def vim_update(context, vim_id, values, project_id=None,
+               event_details=None):
+    """Change a VIM and record an UPDATE event.
+
+    :raises: VimNotFound, VimNameDuplicate, DefaultVimDuplicate
+    """
+    try:
+        with main_context_manager.writer.using(context) as session:
+            vim = _get_vim(session, vim_id, project_id, for_update=True)
+            vim.update(values)
+            _set_default_flag(vim)
+            # Kept for the error message: a failed flush expires the row.
+            tenant_id, name = vim.tenant_id, vim.name
+            session.flush()
+            _add_event(session, vim, EVENT_UPDATE, event_details)
+    except db_exc.DBDuplicateEntry as error:
+        _raise_conflict(context, error, tenant_id, name)
+    return vim
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_destroy(context, vim_id, project_id=None, event_details=None):
+    """Delete a VIM and record a DELETE event; return the deleted row.
+
+    :raises: VimNotFound
+    """
+    vim = _get_vim(context.session, vim_id, project_id, for_update=True)
+    _add_event(context.session, vim, EVENT_DELETE, event_details)
+    context.session.delete(vim)
+    return vim
+
+
+@main_context_manager.reader
+def event_get(context, event_id, project_id=None):
+    """The event with this id (within project_id when given).
+
+    :raises: EventNotFound
+    """
+    query = sa.select(models.Event).where(models.Event.id == event_id)
+    if project_id is not None:
+        query = query.where(models.Event.tenant_id == project_id)
+    event = context.session.execute(query).scalar_one_or_none()
+    if event is None:
+        raise exception.EventNotFound(event_id=event_id)
+    return event
+
+
+@main_context_manager.reader
+def event_get_all(context, filters=None, project_id=None):
+    """Events matching every value in filters, in the order they happened."""
+    query = _filtered(sa.select(models.Event), models.Event, filters)
+    if project_id is not None:
+        query = query.where(models.Event.tenant_id == project_id)
+    query = query.order_by(models.Event.timestamp, models.Event.id)
+    return list(context.session.execute(query).scalars())

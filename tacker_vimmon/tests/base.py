@@ -1,0 +1,79 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Base classes for tacker-vimmon's tests."""
+
+import os
+import warnings
+
+import fixtures
+from oslo_config import fixture as config_fixture
+from oslo_log import log
+import testtools
+
+from tacker_vimmon import conf
+from tacker_vimmon.common import context
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
+
+CONF = conf.CONF
+
+_LOG_REGISTERED = False
+
+
+def _register_log_options():
+    global _LOG_REGISTERED
+    if not _LOG_REGISTERED:
+        log.register_options(CONF)
+        _LOG_REGISTERED = True
+
+
+class TestCase(testtools.TestCase):
+    """A test with a clean configuration and no leaked environment."""
+
+    def setUp(self):
+        super().setUp()
+        _register_log_options()
+        self.useFixture(fixtures.NestedTempfile())
+        self.useFixture(fixtures.TempHomeDir())
+        self.useFixture(fixtures.Timeout(
+            int(os.environ.get('OS_TEST_TIMEOUT', 120)), gentle=True))
+        if os.environ.get('OS_STDOUT_CAPTURE', '1') != '0':
+            self.useFixture(fixtures.MonkeyPatch(
+                'sys.stdout', self.useFixture(
+                    fixtures.StringStream('stdout')).stream))
+        if os.environ.get('OS_STDERR_CAPTURE', '1') != '0':
+            self.useFixture(fixtures.MonkeyPatch(
+                'sys.stderr', self.useFixture(
+                    fixtures.StringStream('stderr')).stream))
+        self.useFixture(fixtures.LoggerFixture(
+            nuke_handlers=False, format='%(asctime)s %(levelname)s '
+            '%(name)s %(message)s', level=None))
+        self.conf = self.useFixture(config_fixture.Config(CONF))
+        self.conf.config(state_path=self.useFixture(
+            fixtures.TempDir()).path)
+        self.useFixture(vimmon_fixtures.WarningsFixture())
+        self.context = context.get_admin_context()
+
+    def flags(self, group=None, **kw):
+        """Override options for this test only."""
+        self.conf.config(group=group, **kw)
+
+
+class DbTestCase(TestCase):
+    """A test with a fresh in-memory SQLite database built from the models."""
+
+    def setUp(self):
+        super().setUp()
+        self.db = self.useFixture(vimmon_fixtures.Database())
+
+
+warnings.simplefilter('once', DeprecationWarning)

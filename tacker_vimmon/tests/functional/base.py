@@ -1,0 +1,116 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What functional tests share: the real services of this machine.
+
+Functional tests talk to real MariaDB, PostgreSQL and RabbitMQ. Where each
+one is comes from the environment (defaults: this machine's services)::
+
+    TVM_TEST_MYSQL_URL     mysql+pymysql://root@127.0.0.1:3306/
+    TVM_TEST_POSTGRES_URL  postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
+    TVM_TEST_RABBIT_URL    rabbit://guest:guest@127.0.0.1:5672/
+
+A developer without a service gets a skip that names it. With CI=true or
+TVM_REQUIRE_SERVICES=1 (as tools/run-tests.sh sets) a missing service is a
+failure instead, so that CI can never pass by skipping.
+"""
+
+import os
+
+import fixtures
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+from sqlalchemy.engine import url as sa_url
+
+from tacker_vimmon.tests import base
+
+BACKEND_URLS = {
+    'mysql': os.environ.get('TVM_TEST_MYSQL_URL',
+                            'mysql+pymysql://root@127.0.0.1:3306/'),
+    'postgresql': os.environ.get(
+        'TVM_TEST_POSTGRES_URL',
+        'postgresql+psycopg2://postgres@127.0.0.1:5432/postgres'),
+}
+RABBIT_URL = os.environ.get('TVM_TEST_RABBIT_URL',
+                            'rabbit://guest:guest@127.0.0.1:5672/')
+
+
+def services_required():
+    """True when a missing service must fail the test, not skip it."""
+    return any(os.environ.get(name, '').lower() in ('1', 'true', 'yes')
+               for name in ('CI', 'TVM_REQUIRE_SERVICES'))
+
+
+class ServiceUnavailable(Exception):
+    """A real service a functional test needs cannot be reached."""
+
+
+class RealDatabase(fixtures.Fixture):
+    """A new, uniquely named database on a real server, dropped afterwards.
+
+    :param backend: 'mysql' or 'postgresql'
+    """
+
+    def __init__(self, backend):
+        super().__init__()
+        self.backend = backend
+        self.name = 'tvm_test_%s' % uuidutils.generate_uuid(dashed=False)[:16]
+
+    def _admin_engine(self):
+        admin_url = sa_url.make_url(BACKEND_URLS[self.backend])
+        # CREATE/DROP DATABASE cannot run inside a transaction.
+        return sa.create_engine(admin_url, isolation_level='AUTOCOMMIT',
+                                poolclass=sa.pool.NullPool)
+
+    def _setUp(self):
+        admin = self._admin_engine()
+        try:
+            with admin.connect() as connection:
+                connection.execute(sa.text('CREATE DATABASE %s' % self.name))
+        except sa.exc.OperationalError as error:
+            raise ServiceUnavailable('%s at %s: %s' % (
+                self.backend, BACKEND_URLS[self.backend],
+                str(error).splitlines()[0]))
+        self.addCleanup(self._drop, admin)
+        self.url = sa_url.make_url(
+            BACKEND_URLS[self.backend]).set(database=self.name)
+        self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        self.addCleanup(self.engine.dispose)
+
+    def _drop(self, admin):
+        self.engine.dispose()
+        with admin.connect() as connection:
+            if self.backend == 'postgresql':
+                # Drop even if a forgotten connection is still open.
+                connection.execute(sa.text(
+                    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
+                    'WHERE datname = :name AND pid <> pg_backend_pid()'),
+                    {'name': self.name})
+            connection.execute(sa.text('DROP DATABASE %s' % self.name))
+        admin.dispose()
+
+
+class FunctionalTestCase(base.TestCase):
+    """A test that uses the machine's real services."""
+
+    def use_service(self, fixture):
+        """useFixture(), turning an unreachable service into skip or fail."""
+        try:
+            return self.useFixture(fixture)
+        except ServiceUnavailable as error:
+            message = 'service unavailable: %s' % error
+            if services_required():
+                self.fail(message)
+            self.skipTest(message)
+
+    def real_database(self, backend):
+        return self.use_service(RealDatabase(backend))

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create (or refresh) the project's virtualenv with tacker-vimmon installed
+# in development mode and everything its tests and docs need.
+#   tools/make-venv.sh [VENV]        (default: .venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${1:-.venv}
+PYTHON=${PYTHON:-python3}
+
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info < (3, 11):
+    sys.exit('tacker-vimmon needs Python 3.11 or newer, found %s'
+             % sys.version.split()[0])
+PY
+
+REQS=(requirements.txt test-requirements.txt doc/requirements.txt)
+stamp="$VENV/.tacker-vimmon-reqs"
+wanted=$(cat "${REQS[@]}" pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+    exit 0
+fi
+echo "make-venv: installing tacker-vimmon and its requirements into $VENV"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/pip" install -q --upgrade pip
+args=()
+for req in "${REQS[@]}"; do args+=(-r "$req"); done
+"$VENV/bin/pip" install -q "${args[@]}" -e .
+echo "$wanted" > "$stamp"
