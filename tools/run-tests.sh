@@ -29,13 +29,17 @@ failed=0
 problems=()
 LOGDIR=$(mktemp -d /tmp/tvm-run-tests.XXXXXX)
 
-# Run one stestr suite and add its totals to ours.
+# Run one stestr suite and add its totals to ours. Every test's result is
+# listed for the functional suite (which backends, which services), only the
+# failures for the others.
 run_stestr() {
-    local name=$1 path=$2 out="$LOGDIR/$1.log"
+    local name=$1 path=$2 out="$LOGDIR/$1.log" shown='FAILED|ERROR'
+    [ "$name" = functional ] && shown='ok|FAILED|ERROR|SKIPPED|skip'
     echo "=== $name tests ($path)"
     local started=$SECONDS
-    stestr --test-path "$path" --top-dir ./ run --color 2>&1 | tee "$out" |
-        grep -E '^(FAIL|ERROR)|\.\.\. (FAILED|ERROR)|^ - (Passed|Failed|Skipped)'
+    stestr --test-path "$path" --top-dir ./ run 2>&1 | tee "$out" |
+        grep -E "\.\.\. ($shown)|^ - (Passed|Failed|Skipped)" |
+        sed -E 's/^\{[0-9]+\} //'
     local rc=${PIPESTATUS[0]}
     local p f s
     p=$(sed -n 's/^ - Passed: \([0-9]*\)$/\1/p' "$out" | tail -1)

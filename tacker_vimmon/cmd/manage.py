@@ -21,7 +21,12 @@
 
 import sys
 
+from alembic import util as alembic_util
 from oslo_config import cfg
+from oslo_db import exception as db_exc
+from oslo_log import log
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import url as sa_url
 
 from tacker_vimmon import cmd  # noqa: F401  (selects the threading backend)
 from tacker_vimmon.common import config
@@ -94,10 +99,27 @@ command_opt = cfg.SubCommandOpt('command',
                                 handler=add_command_parsers)
 
 
+def _fail(message):
+    print(_('ERROR: %s') % message, file=sys.stderr)
+    raise SystemExit(1)
+
+
 def main(argv=None):
     CONF.register_cli_opt(command_opt)
+    # Logs go to stderr so that stdout carries only the answer (for
+    # example the revision printed by "current"), which scripts read.
+    log.register_options(CONF)
+    CONF.set_default('use_stderr', True)
     config.prepare_service(sys.argv[1:] if argv is None else argv)
-    CONF.command.func()
+    try:
+        CONF.command.func()
+    except alembic_util.CommandError as error:
+        _fail(error)
+    except (db_exc.DBError, sa_exc.OperationalError) as error:
+        url = sa_url.make_url(CONF.database.connection)
+        _fail(_('cannot use the database %(url)s ([database] connection): '
+                '%(error)s') % {'url': url.render_as_string(),
+                                'error': str(error).splitlines()[0]})
 
 
 if __name__ == '__main__':

@@ -30,10 +30,16 @@ def parse_args(argv, default_config_files=None, conf=None):
          default_config_files=default_config_files)
 
 
+def _register_log_options(conf):
+    # A command may have registered them already to change a default.
+    if 'use_stderr' not in conf:
+        log.register_options(conf)
+
+
 def prepare_service(argv, conf=None):
     """Register logging options, parse the configuration, set up logging."""
     conf = conf or vimmon_conf.CONF
-    log.register_options(conf)
+    _register_log_options(conf)
     opts.update_opt_defaults()
     parse_args(argv, conf=conf)
     log.setup(conf, 'tacker-vimmon')

@@ -12,6 +12,7 @@
 
 """The [database] group: oslo.db's options with tacker-vimmon's defaults."""
 
+from oslo_config import cfg
 from oslo_db import options as db_options
 
 from tacker_vimmon.conf import default
@@ -23,7 +24,10 @@ _DEFAULT_SQL_CONNECTION = 'sqlite:///' + default.state_path_def(
 
 
 def register_opts(conf):
-    # Registers oslo.db's options on conf, with our default connection.
+    # Set on the option objects themselves, not only on conf, so that
+    # oslo-config-generator (which lists copies of them) shows our default.
+    cfg.set_defaults(db_options.database_opts,
+                     connection=_DEFAULT_SQL_CONNECTION)
     db_options.set_defaults(conf, connection=_DEFAULT_SQL_CONNECTION)
 
 

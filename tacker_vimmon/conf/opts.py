@@ -69,6 +69,9 @@ def update_opt_defaults():
     Called by the services at start-up and by oslo-config-generator (entry
     point ``oslo.config.opts.defaults``) so that the sample file shows them.
     """
-    log.set_defaults(default_log_levels=(
-        log.get_default_log_levels() + _DEFAULT_LOG_LEVELS))
+    levels = dict(pair.split('=', 1)
+                  for pair in log.get_default_log_levels())
+    levels.update(pair.split('=', 1) for pair in _DEFAULT_LOG_LEVELS)
+    log.set_defaults(default_log_levels=[
+        '%s=%s' % item for item in levels.items()])
     register_all(cfg.CONF)
