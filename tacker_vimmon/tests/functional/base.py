@@ -30,6 +30,7 @@ import fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
+import testtools
 
 from tacker_vimmon.tests import base
 
@@ -106,11 +107,29 @@ class FunctionalTestCase(base.TestCase):
         """useFixture(), turning an unreachable service into skip or fail."""
         try:
             return self.useFixture(fixture)
-        except ServiceUnavailable as error:
-            message = 'service unavailable: %s' % error
-            if services_required():
-                self.fail(message)
-            self.skipTest(message)
+        except Exception as error:
+            unavailable = _service_unavailable_in(error)
+            if unavailable is None:
+                raise
+        message = 'service unavailable: %s' % unavailable
+        if services_required():
+            self.fail(message)
+        self.skipTest(message)
+
+
+def _service_unavailable_in(error):
+    """The ServiceUnavailable behind a failed fixture set-up, if any.
+
+    testtools re-raises a fixture's set-up failure as MultipleExceptions
+    holding (type, value, traceback) of the original error first.
+    """
+    if isinstance(error, ServiceUnavailable):
+        return error
+    if isinstance(error, testtools.MultipleExceptions):
+        for _type, value, _tb in error.args:
+            if isinstance(value, ServiceUnavailable):
+                return value
+    return None
 
     def real_database(self, backend):
         return self.use_service(RealDatabase(backend))

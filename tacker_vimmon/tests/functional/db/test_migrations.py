@@ -37,7 +37,9 @@ class _SQLiteFileDatabase:
         self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
 
 
-class _MigrationTestMixin:
+class _EmptyDatabaseMixin:
+    """An empty database of self.backend for each test."""
+
     backend = None
 
     def setUp(self):
@@ -48,6 +50,9 @@ class _MigrationTestMixin:
         else:
             self.database = self.real_database(self.backend)
         self.engine = self.database.engine
+
+
+class _MigrationTestMixin(_EmptyDatabaseMixin):
 
     def _revisions_oldest_first(self):
         scripts = alembic_script.ScriptDirectory.from_config(
@@ -122,7 +127,8 @@ class _MigrationTestMixin:
             connection.execute(vims.delete())
 
 
-class _ModelsMigrationsSyncMixin(test_migrations.ModelsMigrationsSync):
+class _ModelsMigrationsSyncMixin(_EmptyDatabaseMixin,
+                                 test_migrations.ModelsMigrationsSync):
     def get_engine(self):
         return self.engine
 
@@ -150,17 +156,16 @@ class TestMigrationsPostgreSQL(_MigrationTestMixin,
     backend = 'postgresql'
 
 
-class TestModelsSyncSQLite(_MigrationTestMixin, _ModelsMigrationsSyncMixin,
-                           base.FunctionalTestCase):
+class TestModelsSyncSQLite(_ModelsMigrationsSyncMixin,
+                          base.FunctionalTestCase):
     backend = 'sqlite'
 
 
-class TestModelsSyncMySQL(_MigrationTestMixin, _ModelsMigrationsSyncMixin,
+class TestModelsSyncMySQL(_ModelsMigrationsSyncMixin,
                           base.FunctionalTestCase):
     backend = 'mysql'
 
 
-class TestModelsSyncPostgreSQL(_MigrationTestMixin,
-                               _ModelsMigrationsSyncMixin,
-                               base.FunctionalTestCase):
+class TestModelsSyncPostgreSQL(_ModelsMigrationsSyncMixin,
+                          base.FunctionalTestCase):
     backend = 'postgresql'
