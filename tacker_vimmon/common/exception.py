@@ -99,3 +99,23 @@ class DatabaseNotAtHead(TackerVimmonException):
                 'release needs revision %(head)s. Run "%(command)s" and '
                 'start the service again.')
     code = 503
+
+
+# Monitor set-up through Mistral.
+
+class MistralUnavailable(TackerVimmonException):
+    msg_fmt = _('Mistral at %(url)s cannot be reached: %(reason)s')
+    code = 503
+
+
+class MistralRequestFailed(TackerVimmonException):
+    msg_fmt = _('Mistral refused to %(operation)s: HTTP %(status)s, '
+                '%(reason)s')
+    code = 502
+
+
+class MistralNotConfigured(TackerVimmonException):
+    msg_fmt = _('Mistral is not configured: set [mistral] endpoint_override '
+                '(a Mistral without auth) or [mistral] auth_type and its '
+                'options (a Mistral in the Keystone catalog).')
+    code = 503
