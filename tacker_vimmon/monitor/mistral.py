@@ -46,8 +46,12 @@ def _session_and_endpoint(conf):
         auth = ks_loading.load_auth_from_conf_options(conf, group)
     session = ks_loading.load_session_from_conf_options(conf, group,
                                                          auth=auth)
+    # The defaults set at registration are lost if the options are cleared
+    # and registered again (as tests and some embedding services do), so
+    # the service type falls back explicitly.
     adapter = ks_loading.load_adapter_from_conf_options(
-        conf, group, session=session, auth=auth)
+        conf, group, session=session, auth=auth,
+        service_type=conf[group].service_type or mistral_conf.SERVICE_TYPE)
     try:
         endpoint = adapter.get_endpoint()
     except ks_exc.ClientException as error:

@@ -116,6 +116,9 @@ class FunctionalTestCase(base.TestCase):
             self.fail(message)
         self.skipTest(message)
 
+    def real_database(self, backend):
+        return self.use_service(RealDatabase(backend))
+
 
 def _service_unavailable_in(error):
     """The ServiceUnavailable behind a failed fixture set-up, if any.
@@ -130,6 +133,3 @@ def _service_unavailable_in(error):
             if isinstance(value, ServiceUnavailable):
                 return value
     return None
-
-    def real_database(self, backend):
-        return self.use_service(RealDatabase(backend))
