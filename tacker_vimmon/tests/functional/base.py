@@ -25,6 +25,8 @@ failure instead, so that CI can never pass by skipping.
 """
 
 import os
+import socket
+import time
 
 import fixtures
 from oslo_utils import uuidutils
@@ -133,3 +135,29 @@ def _service_unavailable_in(error):
             if isinstance(value, ServiceUnavailable):
                 return value
     return None
+
+
+def wait_for(predicate, timeout, interval=0.1, message=None):
+    """Poll predicate() until it returns a true value; return that value.
+
+    Fails with AssertionError (naming ``message`` and the last value seen)
+    when ``timeout`` seconds pass first. Tests that need time wait for a
+    condition this way instead of sleeping for a guessed duration.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError('timed out after %ss waiting for %s '
+                                 '(last value: %r)' % (
+                                     timeout, message or predicate, value))
+        time.sleep(interval)
+
+
+def free_port(host='127.0.0.1'):
+    """A TCP port on host that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
