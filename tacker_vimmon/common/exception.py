@@ -119,3 +119,9 @@ class MistralNotConfigured(TackerVimmonException):
                 '(a Mistral without auth) or [mistral] auth_type and its '
                 'options (a Mistral in the Keystone catalog).')
     code = 503
+
+
+# The conductor's RPC API.
+
+class InvalidRpcCall(Invalid):
+    msg_fmt = _('Invalid call of %(method)s: %(reason)s')
