@@ -244,7 +244,10 @@ def _monitor_report_locking(context, params):
             .with_for_update()).one_or_none()
         if row is None:
             return None
-        values = {'last_check_in_at': params['now']}
+        # updated_at is set either way: its onupdate default would
+        # otherwise count a check-in as a change of the row.
+        values = {'last_check_in_at': params['now'],
+                  'updated_at': vims.c.updated_at}
         if row.status != params['status']:
             values.update(status=params['status'], updated_at=params['now'])
         if conn.execute(vims.update().where(guard).values(values)
