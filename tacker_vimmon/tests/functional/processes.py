@@ -13,7 +13,7 @@
 """tacker-vimmon's daemons run as real processes, as an operator runs them.
 
 ``ConductorProcess`` writes a configuration file, brings the database to
-head with tacker-vimmon-db-manage, starts ``tacker-vimmon-conductor
+head (alembic, in the test's process), starts ``tacker-vimmon-conductor
 --config-file F`` in its own process group, waits until it serves, and at
 clean-up stops it with SIGTERM and checks that it exited cleanly. Its log
 is attached to the test's details.
@@ -25,8 +25,10 @@ import subprocess
 import sys
 
 import fixtures
+import sqlalchemy as sa
 import testtools.content
 
+from tacker_vimmon.db import migration
 from tacker_vimmon.tests.functional import base
 
 START_TIMEOUT = 60
@@ -56,7 +58,7 @@ class ConductorProcess(fixtures.Fixture):
     :param database_url: a SQLAlchemy URL (string) of a real database
     :param host: ``[DEFAULT] host``, the RPC server name
     :param conf: more {section: {option: value}} for the config file
-    :param upgrade: run ``tacker-vimmon-db-manage upgrade head`` first
+    :param upgrade: upgrade the database to head first
     :param wait: wait until it serves; with False, call wait_serving()
         (to start several conductors side by side)
     """
@@ -88,12 +90,14 @@ class ConductorProcess(fixtures.Fixture):
         self.start(wait=self.wait)
 
     def _db_upgrade(self):
-        result = subprocess.run(
-            [console_script('tacker-vimmon-db-manage'), '--config-file',
-             self.config_file, 'upgrade', 'head'],
-            capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError('db upgrade failed: %s' % result.stderr)
+        # In this process, which is seconds faster than the command;
+        # test_db_manage covers tacker-vimmon-db-manage itself.
+        engine = sa.create_engine(self.sections['database']['connection'],
+                                  poolclass=sa.pool.NullPool)
+        try:
+            migration.upgrade('head', engine=engine)
+        finally:
+            engine.dispose()
 
     def _attach_log(self):
         self.addDetail('%s-log' % self.host,

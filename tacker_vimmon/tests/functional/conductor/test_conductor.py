@@ -50,6 +50,11 @@ class ConductorTestBase(base.FunctionalTestCase):
         self.database = self.real_database(self.backend)
         self.database_url = self.database.url.render_as_string(
             hide_password=False)
+        self.processes = {}
+        if self.conductors:
+            self._start_conductors()
+
+    def _start_conductors(self):
         self.vhost = self.use_service(rabbit.RabbitVhost())
         self.processes = {
             host: self.useFixture(processes.ConductorProcess(
@@ -104,8 +109,16 @@ class ConductorTestBase(base.FunctionalTestCase):
 
 class _ContractTests:
 
-    def test_reports_change_status_and_check_ins_only_record_time(self):
-        vim_id = self.new_vim()
+    def test_update_vim_contract(self):
+        # One test for several rules: starting two conductors costs more
+        # than checking a rule.
+        self._check_reports_and_check_ins(self.new_vim(name='reports'))
+        self._check_bad_action(self.new_vim(name='stale',
+                                            action_id=NEW_ACTION))
+        self._check_bad_calls(self.new_vim(name='bad-calls'))
+        self.assertNoServerTraceback()
+
+    def _check_reports_and_check_ins(self, vim_id):
         self.assertEqual('REACHABLE', self.api.update_vim(
             self.context, vim_id, 'REACHABLE', OLD_ACTION))
         vim = db_api.vim_get(self.context, vim_id)
@@ -138,8 +151,7 @@ class _ContractTests:
              {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
             [e.event_details for e in self.monitor_events(vim_id)])
 
-    def test_stale_action_and_unknown_vim_get_bad_action(self):
-        vim_id = self.new_vim(action_id=NEW_ACTION)
+    def _check_bad_action(self, vim_id):
         before = db_api.vim_get(self.context, vim_id)
         for host in self.conductors:
             self.assertEqual('bad_action', self.call_on(
@@ -157,8 +169,7 @@ class _ContractTests:
         self.assertEqual('bad_action', self.api.update_vim(
             self.context, vim_id, 'REACHABLE', NEW_ACTION))
 
-    def test_bad_calls_are_clear_errors_and_write_nothing(self):
-        vim_id = self.new_vim()
+    def _check_bad_calls(self, vim_id):
         good = {'vim_id': vim_id, 'status': 'REACHABLE',
                 'action_id': OLD_ACTION}
         bad_calls = [
@@ -268,8 +279,8 @@ class TestConductorMySQL(_ContractTests, ConductorTestBase):
     backend = 'mysql'
 
 
-class TestConductorLifecycle(ConductorTestBase):
-    """Start, stop and loss of conductors (PostgreSQL)."""
+class TestConductorLoss(ConductorTestBase):
+    """One of two conductors dies (PostgreSQL)."""
 
     backend = 'postgresql'
 
@@ -323,6 +334,14 @@ class TestConductorLifecycle(ConductorTestBase):
             action_id=OLD_ACTION))
         self.assertNotIn('Traceback', self.processes[survivor].log())
 
+
+
+class TestConductorStop(ConductorTestBase):
+    """SIGTERM is graceful (PostgreSQL)."""
+
+    backend = 'postgresql'
+    conductors = HOSTS[:1]
+
     def test_sigterm_lets_the_call_in_flight_finish(self):
         vim_id = self.new_vim()
         conductor = self.processes[self.conductors[0]]
@@ -355,11 +374,18 @@ class TestConductorLifecycle(ConductorTestBase):
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = "
                 "current_database() AND wait_event_type = 'Lock'")).scalar()
 
+
+
+class TestConductorStartCheck(ConductorTestBase):
+    """The schema check at start-up (PostgreSQL)."""
+
+    backend = 'postgresql'
+    conductors = ()
+
     def test_refuses_to_start_when_the_database_is_not_at_head(self):
-        empty = self.real_database(self.backend)
+        # It exits before it connects to the broker.
         conductor = processes.ConductorProcess(
-            self.vhost.transport_url,
-            empty.url.render_as_string(hide_password=False), 'conductor-c',
+            base.RABBIT_URL, self.database_url, 'conductor-c',
             upgrade=False)
         error = self.assertRaises(Exception, self.useFixture, conductor)
         # The failure quotes the conductor's log.
