@@ -121,6 +121,12 @@ class MistralNotConfigured(TackerVimmonException):
     code = 503
 
 
+# The conductor's RPC API.
+
+class InvalidRpcCall(Invalid):
+    msg_fmt = _('Invalid call of %(method)s: %(reason)s')
+
+
 # Probing VIMs (the monitor action).
 
 class IcmpUnavailable(TackerVimmonException):
