@@ -147,3 +147,11 @@ class MonitorTargetUnresolvable(TackerVimmonException):
     msg_fmt = _('The host %(host)s of the VIM cannot be resolved to an '
                 'address: %(reason)s')
     code = 503
+
+
+class MonitorConfigNotFound(TackerVimmonException):
+    msg_fmt = _('The monitor action cannot read its configuration file '
+                '%(path)s. Install tacker-vimmon\'s configuration there, or '
+                'set %(env)s in the environment of Mistral\'s executor to '
+                'where it is.')
+    code = 503
