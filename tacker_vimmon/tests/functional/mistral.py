@@ -201,9 +201,13 @@ class MistralFixture(fixtures.Fixture):
             database_url, os.path.join(self.directory, 'migrate.log')))
         manage = os.path.join(VENV, 'bin', 'mistral-db-manage')
         for command in (['upgrade', 'head'], ['populate']):
-            subprocess.run([manage, '--config-file', path, *command],
-                           check=True, capture_output=True,
-                           timeout=MIGRATE_TIMEOUT)
+            done = subprocess.run([manage, '--config-file', path, *command],
+                                  capture_output=True, text=True,
+                                  timeout=MIGRATE_TIMEOUT)
+            if done.returncode:
+                raise RuntimeError('mistral-db-manage %s failed (%s):\n%s'
+                                   % (' '.join(command), done.returncode,
+                                      done.stderr[-3000:]))
 
     def _start(self, server):
         env = dict(os.environ, **self.environment)
