@@ -29,11 +29,9 @@ from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import rpcapi
-from tacker_vimmon.conf import conductor as conductor_conf
-from tacker_vimmon.conf import default as default_conf
-from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 from tacker_vimmon.monitor import fastpath
 from tacker_vimmon.monitor import loop
+from tacker_vimmon.monitor import options
 from tacker_vimmon.monitor import prober
 
 LOG = logging.getLogger(__name__)
@@ -55,7 +53,8 @@ def load_config(path=None):
     """tacker-vimmon's configuration, in a ConfigOpts of its own.
 
     Mistral's executor has its own global configuration, which a library
-    it loads must neither read nor change.
+    it loads must neither read nor change: nothing here imports
+    tacker_vimmon.conf, whose import registers options on the global one.
 
     :raises: MonitorConfigNotFound
     """
@@ -64,8 +63,7 @@ def load_config(path=None):
         raise exception.MonitorConfigNotFound(path=path,
                                               env=CONFIG_FILE_ENV)
     conf = cfg.ConfigOpts()
-    for module in (default_conf, conductor_conf, vim_monitor_conf):
-        module.register_opts(conf)
+    options.register_action_opts(conf)
     conf([], project='tacker-vimmon', default_config_files=[path],
          default_config_dirs=[], use_env=False)
     return conf

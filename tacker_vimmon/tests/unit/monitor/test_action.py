@@ -16,7 +16,10 @@ The action runs with a scripted prober and conductor; the runtime and the
 fast path run over oslo.messaging's fake driver.
 """
 
+import json
 import os
+import subprocess
+import sys
 import threading
 from unittest import mock
 
@@ -47,6 +50,30 @@ class ConfigFile(base.TestCase):
         with open(path, 'w') as f:
             f.write(text)
         return path
+
+
+_IMPORT_CHECK = '''
+import json, sys
+from oslo_config import cfg
+before = set(cfg.CONF.keys())
+import tacker_vimmon.monitor.action
+print(json.dumps({'conf_package': 'tacker_vimmon.conf' in sys.modules,
+                  'added': sorted(set(cfg.CONF.keys()) - before)}))
+'''
+
+
+class TestStaysOutOfMistralsConfig(base.TestCase):
+
+    def test_importing_the_action_registers_nothing_of_ours(self):
+        # Inside Mistral's executor the global CONF is Mistral's.
+        out = subprocess.run([sys.executable, '-c', _IMPORT_CHECK],
+                             capture_output=True, text=True, check=True,
+                             timeout=60).stdout
+        found = json.loads(out.strip().splitlines()[-1])
+        self.assertFalse(found['conf_package'])
+        ours = {'vim_monitor', 'conductor', 'mistral', 'database', 'host',
+                'state_path'}
+        self.assertEqual(set(), ours & set(found['added']))
 
 
 class TestLoadConfig(ConfigFile):
