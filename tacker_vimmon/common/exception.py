@@ -119,3 +119,8 @@ class MistralNotConfigured(TackerVimmonException):
                 '(a Mistral without auth) or [mistral] auth_type and its '
                 'options (a Mistral in the Keystone catalog).')
     code = 503
+
+
+class MonitorReplacedConcurrently(Conflict):
+    msg_fmt = _('The monitor of VIM %(vim_id)s was changed by another '
+                'request at the same time; read the VIM and try again.')
