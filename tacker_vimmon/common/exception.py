@@ -124,3 +124,9 @@ class MistralNotConfigured(TackerVimmonException):
 class MonitorReplacedConcurrently(Conflict):
     msg_fmt = _('The monitor of VIM %(vim_id)s was changed by another '
                 'request at the same time; read the VIM and try again.')
+
+
+# The conductor's RPC API.
+
+class InvalidRpcCall(Invalid):
+    msg_fmt = _('Invalid call of %(method)s: %(reason)s')

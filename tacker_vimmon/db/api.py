@@ -285,3 +285,95 @@ def vim_monitor_ids(context):
     rows = context.session.execute(
         sa.select(models.Vim.id, models.Vim.action_id))
     return {vim_id: action_id for vim_id, action_id in rows}
+
+
+# The monitor's reports (update_vim of the conductor). Every monitor action
+# reports this way, so this is the hottest write of the service: it is kept
+# to as few database round trips as each backend allows, and the
+# action_id guard sits in the writing statement itself, so that a stale
+# action can never write, whatever runs concurrently.
+
+_MONITOR_REPORT_POSTGRESQL = sa.text("""
+WITH old AS (
+    SELECT id, tenant_id, status FROM vims
+    WHERE id = :vim_id AND action_id = :action_id
+    FOR UPDATE),
+upd AS (
+    UPDATE vims SET
+        status = :status,
+        last_check_in_at = :now,
+        updated_at = CASE WHEN old.status = :status
+                          THEN vims.updated_at ELSE :now END
+    FROM old WHERE vims.id = old.id
+    RETURNING old.tenant_id, old.status AS old_status),
+event AS (
+    INSERT INTO events (tenant_id, resource_id, resource_type,
+                        resource_state, event_type, event_details,
+                        timestamp)
+    SELECT tenant_id, :vim_id, :resource_type, :status, :event_type,
+           jsonb_build_object('old_status', old_status,
+                              'new_status', CAST(:status AS VARCHAR))::text,
+           :now
+    FROM upd WHERE old_status <> :status)
+SELECT old_status FROM upd
+""")
+
+
+def _monitor_report_postgresql(engine, params):
+    """One autocommit statement: lock, compare, update and log."""
+    with engine.connect().execution_options(
+            isolation_level='AUTOCOMMIT') as connection:
+        return connection.execute(_MONITOR_REPORT_POSTGRESQL,
+                                  params).scalar_one_or_none()
+
+
+def _monitor_report_locking(context, params):
+    """Lock the row, then write what changed, in one transaction."""
+    vims = models.Vim.__table__
+    guard = sa.and_(vims.c.id == params['vim_id'],
+                    vims.c.action_id == params['action_id'])
+    with main_context_manager.writer.connection.using(context) as conn:
+        row = conn.execute(
+            sa.select(vims.c.status, vims.c.tenant_id).where(guard)
+            .with_for_update()).one_or_none()
+        if row is None:
+            return None
+        # updated_at is set either way: its onupdate default would
+        # otherwise count a check-in as a change of the row.
+        values = {'last_check_in_at': params['now'],
+                  'updated_at': vims.c.updated_at}
+        if row.status != params['status']:
+            values.update(status=params['status'], updated_at=params['now'])
+        if conn.execute(vims.update().where(guard).values(values)
+                        ).rowcount != 1:
+            return None
+        if row.status != params['status']:
+            conn.execute(models.Event.__table__.insert().values(
+                tenant_id=row.tenant_id, resource_id=params['vim_id'],
+                resource_type=RESOURCE_TYPE_VIM,
+                resource_state=params['status'], event_type=EVENT_MONITOR,
+                event_details={'old_status': row.status,
+                               'new_status': params['status']},
+                timestamp=params['now']))
+        return row.status
+
+
+@oslo_db_api.retry_on_deadlock
+def vim_monitor_report(context, vim_id, action_id, status):
+    """Store what the monitor action ``action_id`` saw of VIM ``vim_id``.
+
+    Only the VIM's current action may write. A new status updates the row
+    and adds one MONITOR event (old and new status in its details) in one
+    transaction; the same status again only records the check-in time.
+
+    :returns: the status the VIM had before, or None when no VIM has this
+        id or its action_id is another one (nothing was written then)
+    """
+    params = {'vim_id': vim_id, 'action_id': action_id, 'status': status,
+              'now': timeutils.utcnow(),
+              'resource_type': RESOURCE_TYPE_VIM,
+              'event_type': EVENT_MONITOR}
+    engine = get_engine()
+    if engine.dialect.name == 'postgresql':
+        return _monitor_report_postgresql(engine, params)
+    return _monitor_report_locking(context, params)

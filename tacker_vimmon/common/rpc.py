@@ -1,0 +1,146 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""oslo.messaging plumbing shared by the conductor and its callers.
+
+The control exchange is set on every Target this module hands out instead
+of through ``set_transport_defaults``: the monitor action runs inside
+Mistral's executor, whose global configuration is Mistral's own and must not
+be changed by a library it loads.
+"""
+
+import importlib
+
+# isort: off
+# Importing oslo.messaging imports oslo_service.service, which fixes
+# oslo.service's backend (eventlet unless one was chosen): tacker_vimmon.cmd
+# chooses the threading one first, and stands back if the process (Mistral,
+# a test runner) already chose.
+from tacker_vimmon import cmd  # noqa: F401
+import oslo_messaging as messaging
+# isort: on
+from oslo_messaging import opts as messaging_opts
+from oslo_messaging.rpc import dispatcher as rpc_dispatcher
+
+from tacker_vimmon.common import context as vimmon_context
+
+CONTROL_EXCHANGE = 'tacker_vimmon'
+
+# The default topic of the conductors ([conductor] topic).
+CONDUCTOR_TOPIC = 'tacker_vimmon_conductor'
+
+# Exceptions from these modules are rebuilt as their own class on the
+# caller's side, so that it can catch, say, InvalidRpcCall.
+ALLOWED_EXMODS = ['tacker_vimmon.common.exception']
+
+# oslo.messaging registers these option lists on the global cfg.CONF only
+# (seen on 18.x); a private ConfigOpts needs them too or the first call
+# fails with NoSuchOptError. (module, attribute, group)
+_GLOBAL_ONLY_OPTS = [
+    ('oslo_messaging._tracing.client', 'oslo_messaging_tracing',
+     'oslo_messaging_tracing'),
+    ('oslo_messaging._metrics.client', 'oslo_messaging_metrics',
+     'oslo_messaging_metrics'),
+]
+
+TRANSPORT = None
+
+
+def target(topic, server=None, version=None, fanout=False):
+    """A Target on tacker-vimmon's exchange."""
+    return messaging.Target(exchange=CONTROL_EXCHANGE, topic=topic,
+                            server=server, version=version, fanout=fanout)
+
+
+def init(conf):
+    """Build the process-wide RPC transport from ``conf``."""
+    global TRANSPORT
+    TRANSPORT = messaging.get_rpc_transport(
+        conf, allowed_remote_exmods=ALLOWED_EXMODS)
+
+
+def cleanup():
+    """Close the process-wide transport (safe to call twice)."""
+    global TRANSPORT
+    if TRANSPORT is not None:
+        TRANSPORT.cleanup()
+        TRANSPORT = None
+
+
+def get_transport():
+    """The process-wide transport; init(conf) must have run."""
+    if TRANSPORT is None:
+        raise RuntimeError('tacker_vimmon.common.rpc.init() was not called')
+    return TRANSPORT
+
+
+def register_messaging_opts(conf):
+    """Register every option oslo.messaging reads on a private ``conf``."""
+    for group, opts in messaging_opts.list_opts():
+        conf.register_opts(opts, group=group)
+    for module_name, attribute, group in _GLOBAL_ONLY_OPTS:
+        try:
+            opts = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError):
+            # An oslo.messaging without this feature does not read them.
+            continue
+        conf.register_opts(opts, group=group)
+
+
+def get_transport_for(conf, url=None):
+    """An RPC transport built on a private ConfigOpts, not on cfg.CONF.
+
+    For code that lives in another service's process (the monitor action
+    in Mistral's executor). ``url`` overrides ``[DEFAULT] transport_url``
+    of ``conf``. The caller owns the transport and cleans it up.
+    """
+    register_messaging_opts(conf)
+    return messaging.get_rpc_transport(
+        conf, url=url, allowed_remote_exmods=ALLOWED_EXMODS)
+
+
+class RequestContextSerializer(messaging.Serializer):
+    """Carry a tacker-vimmon RequestContext across RPC as a dict."""
+
+    def __init__(self, base=None):
+        self._base = base or messaging.NoOpSerializer()
+
+    def serialize_entity(self, ctxt, entity):
+        return self._base.serialize_entity(ctxt, entity)
+
+    def deserialize_entity(self, ctxt, entity):
+        return self._base.deserialize_entity(ctxt, entity)
+
+    def serialize_context(self, ctxt):
+        return ctxt.to_dict()
+
+    def deserialize_context(self, ctxt):
+        return vimmon_context.RequestContext.from_dict(ctxt)
+
+
+def get_client(target, version_cap=None, serializer=None, transport=None):
+    """An RPC client for ``target`` (on the process-wide transport)."""
+    return messaging.get_rpc_client(
+        transport or get_transport(), target, version_cap=version_cap,
+        serializer=RequestContextSerializer(serializer))
+
+
+def get_server(target, endpoints, serializer=None, transport=None):
+    """An RPC server for ``target``.
+
+    No executor is passed: oslo.messaging's default is the threading one,
+    and the eventlet executor is not used anywhere in tacker-vimmon.
+    """
+    return messaging.get_rpc_server(
+        transport or get_transport(), target, endpoints,
+        serializer=RequestContextSerializer(serializer),
+        access_policy=rpc_dispatcher.DefaultRPCAccessPolicy)

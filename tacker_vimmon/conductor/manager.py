@@ -1,0 +1,107 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The conductor's RPC endpoints (the server side of conductor/rpcapi.py).
+
+Callers are other processes (the monitor actions in Mistral's executor), so
+every argument is checked here before anything is written: a wrong call gets
+InvalidRpcCall, which names what to fix, and is not logged as a server
+error.
+"""
+
+import functools
+import inspect
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from tacker_vimmon.common import exception
+from tacker_vimmon.conductor import rpcapi
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.db import models
+
+LOG = logging.getLogger(__name__)
+
+MONITOR_STATUSES = (models.VIM_STATUS_REACHABLE,
+                    models.VIM_STATUS_UNREACHABLE)
+
+# The longest id the vims table stores (String(36) columns).
+_MAX_ID_LENGTH = 36
+
+
+def strict_arguments(**types):
+    """Check an endpoint's arguments by name and type before it runs.
+
+    oslo.messaging calls an endpoint as ``method(context, **kwargs)`` with
+    whatever the caller sent; a missing or extra name would be a TypeError
+    logged as a server traceback. Here it becomes InvalidRpcCall, one of
+    the endpoint's expected exceptions.
+    """
+    def decorator(func):
+        names = list(inspect.signature(func).parameters)[2:]
+
+        @functools.wraps(func)
+        def wrapper(self, context, **kwargs):
+            _check_arguments(func.__name__, names, types, kwargs)
+            return func(self, context, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _check_arguments(method, names, types, kwargs):
+    missing = [name for name in names if name not in kwargs]
+    extra = sorted(set(kwargs) - set(names))
+    if missing or extra:
+        raise exception.InvalidRpcCall(method=method, reason=(
+            'expected arguments %s; missing %s, unexpected %s' % (
+                ', '.join(names), ', '.join(missing) or 'none',
+                ', '.join(extra) or 'none')))
+    for name in names:
+        if not isinstance(kwargs[name], types[name]):
+            raise exception.InvalidRpcCall(method=method, reason=(
+                '%s must be %s, not %s' % (name, types[name].__name__,
+                                           type(kwargs[name]).__name__)))
+
+
+def _check_id(name, value):
+    if not value or len(value) > _MAX_ID_LENGTH:
+        raise exception.InvalidRpcCall(method='update_vim', reason=(
+            '%s must be a non-empty string of at most %d characters'
+            % (name, _MAX_ID_LENGTH)))
+
+
+class ConductorManager:
+    """The endpoints of the conductor, at ConductorAPI.RPC_API_VERSION."""
+
+    target = messaging.Target(version=rpcapi.ConductorAPI.RPC_API_VERSION)
+
+    @messaging.expected_exceptions(exception.InvalidRpcCall)
+    @strict_arguments(vim_id=str, status=str, action_id=str)
+    def update_vim(self, context, vim_id, status, action_id):
+        """Store a monitor's report; see ConductorAPI.update_vim."""
+        if status not in MONITOR_STATUSES:
+            raise exception.InvalidRpcCall(method='update_vim', reason=(
+                'status must be one of %s, not %r'
+                % (', '.join(MONITOR_STATUSES), status)))
+        _check_id('vim_id', vim_id)
+        _check_id('action_id', action_id)
+        previous = db_api.vim_monitor_report(context, vim_id, action_id,
+                                             status)
+        if previous is None:
+            LOG.info('Monitor action %(action)s of VIM %(vim)s is not '
+                     'wanted (VIM gone or action replaced); told it to stop',
+                     {'action': action_id, 'vim': vim_id})
+            return rpcapi.BAD_ACTION
+        if previous != status:
+            LOG.info('VIM %(vim)s is now %(new)s (was %(old)s)',
+                     {'vim': vim_id, 'new': status, 'old': previous})
+        return status

@@ -1,0 +1,78 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The client side of the conductor's RPC API.
+
+This module is imported inside Mistral's executor by the monitor action, so
+it reads tacker-vimmon's configuration only when the caller leaves a value
+to it, and it never changes oslo.messaging's global defaults.
+"""
+
+from tacker_vimmon.common import rpc
+
+BAD_ACTION = 'bad_action'
+
+
+def _configured(name):
+    # Imported here: importing tacker_vimmon.conf registers all of our
+    # options on cfg.CONF, which a caller passing every value avoids.
+    from tacker_vimmon import conf
+    return getattr(conf.CONF.conductor, name)
+
+
+class ConductorAPI:
+    """Client of the conductor.
+
+    API version history:
+
+    * 1.0 - Initial version: ``update_vim(vim_id, status, action_id)``
+      returns the status stored, or ``'bad_action'`` when the VIM is gone
+      or the action is not the VIM's current monitor.
+    """
+
+    RPC_API_VERSION = '1.0'
+
+    def __init__(self, topic=None, transport=None, version_cap=None,
+                 timeout=None):
+        """:param topic: default ``[conductor] topic``
+        :param transport: default the process-wide one (rpc.init)
+        :param version_cap: newest version to send (a rolling upgrade
+            with older conductors still running); default this one
+        :param timeout: seconds to wait for each answer, default
+            ``[conductor] rpc_timeout``
+
+        A caller that passes topic and timeout (the monitor action) never
+        touches tacker-vimmon's configuration.
+        """
+        self.topic = topic or _configured('topic')
+        self.timeout = timeout or _configured('rpc_timeout')
+        target = rpc.target(self.topic, version=self.RPC_API_VERSION)
+        self.client = rpc.get_client(
+            target, version_cap=version_cap or self.RPC_API_VERSION,
+            transport=transport)
+
+    def update_vim(self, context, vim_id, status, action_id, timeout=None):
+        """Report a VIM's status; also the monitor's periodic check-in.
+
+        :param status: 'REACHABLE' or 'UNREACHABLE'
+        :param action_id: the id the monitor action was created with
+        :param timeout: seconds to wait for the answer (default: the
+            client's)
+        :returns: the status stored, or 'bad_action' when the action must
+            stop (VIM unknown, or another action is its monitor now)
+        :raises: InvalidRpcCall for a bad status or argument;
+            oslo_messaging.MessagingTimeout when no conductor answered
+        """
+        cctxt = self.client.prepare(version='1.0',
+                                    timeout=timeout or self.timeout)
+        return cctxt.call(context, 'update_vim', vim_id=vim_id,
+                          status=status, action_id=action_id)

@@ -1,0 +1,65 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The conductor as an oslo.service service.
+
+oslo.service's threading backend runs the service in a worker process it
+forks; the RPC transport and server are created in start(), inside that
+worker, so no connection or thread crosses the fork.
+"""
+
+from oslo_log import log as logging
+
+# isort: off
+# oslo.service picks its backend when its service module is imported:
+# tacker_vimmon.cmd must select the threading backend first.
+from tacker_vimmon import cmd  # noqa: F401
+from oslo_service import service
+# isort: on
+
+from tacker_vimmon.common import rpc
+from tacker_vimmon.conductor import manager
+
+LOG = logging.getLogger(__name__)
+
+
+class ConductorService(service.Service):
+    """An RPC server on ``[conductor] topic``, named ``[DEFAULT] host``."""
+
+    def __init__(self, conf):
+        super().__init__()
+        self.conf = conf
+        self.server = None
+
+    def start(self):
+        super().start()
+        rpc.init(self.conf)
+        target = rpc.target(self.conf.conductor.topic, server=self.conf.host)
+        self.server = rpc.get_server(target, [manager.ConductorManager()])
+        self.server.start()
+        LOG.info('Conductor %(host)s serving topic %(topic)s on exchange '
+                 '%(exchange)s', {'host': self.conf.host,
+                                  'topic': self.conf.conductor.topic,
+                                  'exchange': rpc.CONTROL_EXCHANGE})
+
+    def stop(self, graceful=True):
+        # stop() ends the intake of new calls; wait() lets the calls in
+        # flight finish and send their answers.
+        if self.server is not None:
+            LOG.info('Conductor %s stopping; finishing calls in flight',
+                     self.conf.host)
+            self.server.stop()
+            self.server.wait()
+            self.server = None
+        rpc.cleanup()
+        super().stop(graceful)
+        LOG.info('Conductor %s stopped', self.conf.host)

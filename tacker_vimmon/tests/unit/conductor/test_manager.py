@@ -1,0 +1,139 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""ConductorManager.update_vim on in-memory SQLite."""
+
+from oslo_messaging.rpc import dispatcher as rpc_dispatcher
+
+from tacker_vimmon.common import exception
+from tacker_vimmon.conductor import manager
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import base
+from tacker_vimmon.tests.unit.db import test_api
+
+ACTION = 'c0ffee00-0000-4000-8000-000000000001'
+OLD_ACTION = 'c0ffee00-0000-4000-8000-000000000000'
+
+
+class TestUpdateVim(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.manager = manager.ConductorManager()
+        self.vim = db_api.vim_create(self.context, test_api.vim_values())
+        db_api.vim_update(self.context, self.vim.id, {'action_id': ACTION})
+
+    def update(self, status, action_id=ACTION, vim_id=None):
+        return self.manager.update_vim(
+            self.context, vim_id=vim_id or self.vim.id, status=status,
+            action_id=action_id)
+
+    def monitor_events(self):
+        return [(e.resource_state, e.event_details, e.tenant_id)
+                for e in db_api.event_get_all(
+                    self.context, filters={'resource_id': self.vim.id,
+                                           'event_type': 'MONITOR'})]
+
+    def test_change_stores_status_and_one_event(self):
+        self.assertEqual('REACHABLE', self.update('REACHABLE'))
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual('REACHABLE', stored.status)
+        self.assertIsNotNone(stored.last_check_in_at)
+        self.assertEqual(
+            [('REACHABLE', {'old_status': 'PENDING',
+                            'new_status': 'REACHABLE'}, 'project-a')],
+            self.monitor_events())
+
+        self.assertEqual('UNREACHABLE', self.update('UNREACHABLE'))
+        self.assertEqual('UNREACHABLE',
+                         db_api.vim_get(self.context, self.vim.id).status)
+        self.assertEqual({'old_status': 'REACHABLE',
+                          'new_status': 'UNREACHABLE'},
+                         self.monitor_events()[-1][1])
+
+    def test_same_status_is_a_check_in_without_event(self):
+        self.update('REACHABLE')
+        first = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual('REACHABLE', self.update('REACHABLE'))
+        second = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(1, len(self.monitor_events()))
+        self.assertGreaterEqual(second.last_check_in_at,
+                                first.last_check_in_at)
+        self.assertEqual(first.updated_at, second.updated_at)
+
+    def test_stale_action_gets_bad_action_and_writes_nothing(self):
+        before = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual('bad_action',
+                         self.update('REACHABLE', action_id=OLD_ACTION))
+        after = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('PENDING', None),
+                         (after.status, after.last_check_in_at))
+        self.assertEqual(before.updated_at, after.updated_at)
+        self.assertEqual([], self.monitor_events())
+
+    def test_unknown_vim_gets_bad_action(self):
+        self.assertEqual('bad_action', self.update(
+            'REACHABLE', vim_id='00000000-0000-4000-8000-00000000dead'))
+
+    def test_deleted_vim_gets_bad_action(self):
+        db_api.vim_destroy(self.context, self.vim.id)
+        self.assertEqual('bad_action', self.update('REACHABLE'))
+        self.assertEqual([], self.monitor_events())
+
+    def test_vim_without_action_gets_bad_action(self):
+        db_api.vim_update(self.context, self.vim.id, {'action_id': None})
+        self.assertEqual('bad_action', self.update('REACHABLE'))
+
+    def assertInvalid(self, fragment, **kwargs):
+        # The expected-exception wrapper is what keeps the RPC server from
+        # logging a traceback; the cause is the error the caller gets.
+        error = self.assertRaises(rpc_dispatcher.ExpectedException,
+                                  self.manager.update_vim, self.context,
+                                  **kwargs)
+        cause = error.exc_info[1]
+        self.assertIsInstance(cause, exception.InvalidRpcCall)
+        self.assertEqual(400, cause.code)
+        self.assertIn(fragment, cause.format_message())
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('PENDING', None),
+                         (stored.status, stored.last_check_in_at))
+        self.assertEqual([], self.monitor_events())
+
+    def test_invalid_status_is_refused(self):
+        for status in ('PENDING', 'ERROR', 'reachable', ''):
+            self.assertInvalid('status must be one of REACHABLE, '
+                               'UNREACHABLE', vim_id=self.vim.id,
+                               status=status, action_id=ACTION)
+
+    def test_missing_argument_is_refused(self):
+        self.assertInvalid('missing action_id, unexpected none',
+                           vim_id=self.vim.id, status='REACHABLE')
+
+    def test_extra_argument_is_refused(self):
+        self.assertInvalid('missing none, unexpected force',
+                           vim_id=self.vim.id, status='REACHABLE',
+                           action_id=ACTION, force=True)
+
+    def test_mistyped_argument_is_refused(self):
+        self.assertInvalid('status must be str, not int',
+                           vim_id=self.vim.id, status=1, action_id=ACTION)
+        self.assertInvalid('action_id must be str, not NoneType',
+                           vim_id=self.vim.id, status='REACHABLE',
+                           action_id=None)
+
+    def test_overlong_or_empty_id_is_refused(self):
+        self.assertInvalid('vim_id must be a non-empty string',
+                           vim_id='x' * 37, status='REACHABLE',
+                           action_id=ACTION)
+        self.assertInvalid('action_id must be a non-empty string',
+                           vim_id=self.vim.id, status='REACHABLE',
+                           action_id='')
