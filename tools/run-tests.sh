@@ -71,6 +71,13 @@ run_check() {
     fi
 }
 
+# Mistral 23 with tacker-vimmon inside, for the functional tests that run
+# monitors through a real Mistral (tests/functional/mistral.py).
+if [[ " ${SUITES[*]} " == *" functional "* ]]; then
+    tools/mistral/setup-mistral-venv.sh ||
+        { echo "run-tests: building .venv-mistral failed"; exit 1; }
+fi
+
 for suite in "${SUITES[@]}"; do
     case $suite in
         lint) run_check lint ruff check tacker_vimmon tools ;;

@@ -130,3 +130,25 @@ class MonitorReplacedConcurrently(Conflict):
 
 class InvalidRpcCall(Invalid):
     msg_fmt = _('Invalid call of %(method)s: %(reason)s')
+
+
+# Probing VIMs (the monitor action).
+
+class IcmpUnavailable(TackerVimmonException):
+    msg_fmt = _('This process cannot send ICMP echo requests: %(reason)s. '
+                'Allow unprivileged ICMP for its group (sysctl '
+                'net.ipv4.ping_group_range, e.g. "0 2147483647") or give it '
+                'the CAP_NET_RAW capability.')
+    code = 503
+
+
+class InvalidMonitorTarget(Invalid):
+    msg_fmt = _('Cannot monitor %(url)s: %(reason)s. The auth_url must be a '
+                'URL with a host, such as http://192.0.2.10:5000/v3 or '
+                'https://[2001:db8::10]/identity.')
+
+
+class MonitorTargetUnresolvable(TackerVimmonException):
+    msg_fmt = _('The host %(host)s of the VIM cannot be resolved to an '
+                'address: %(reason)s')
+    code = 503

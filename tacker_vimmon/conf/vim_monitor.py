@@ -1,0 +1,82 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The [vim_monitor] group: how VIM monitors probe and report.
+
+The probe settings (check_interval, probe_*, failure_threshold) are read
+by the API server and given to each monitor as workflow input; the others
+(icmp_socket, report_timeout) are read by the monitor action itself from
+this project's configuration file inside Mistral's executor.
+"""
+
+from oslo_config import cfg
+
+from tacker_vimmon.i18n import _
+
+GROUP = cfg.OptGroup(
+    'vim_monitor', title='VIM monitor',
+    help=_('How each VIM is probed and how often its monitor reports.'))
+
+vim_monitor_opts = [
+    cfg.IntOpt(
+        'check_interval', default=60, min=1,
+        help=_('Seconds between check-ins of a monitor with the conductor '
+               'when the status does not change. A deregistered or '
+               'replaced monitor exits at its next check-in at the '
+               'latest, so this bounds how long it lingers.')),
+    cfg.IntOpt(
+        'probe_count', default=3, min=1, max=100,
+        help=_('ICMP echo requests sent per probe round. A round succeeds '
+               'when any of them is answered.')),
+    cfg.FloatOpt(
+        'probe_interval', default=1.0, min=0.01,
+        help=_('Seconds between the echo requests of one round, and '
+               'between rounds.')),
+    cfg.FloatOpt(
+        'probe_timeout', default=1.0, min=0.01,
+        help=_('Seconds to wait for the reply to each echo request.')),
+    cfg.IntOpt(
+        'failure_threshold', default=2, min=1,
+        help=_('Consecutive failed probe rounds before a VIM is reported '
+               'UNREACHABLE, so that one lost packet does not flip it.')),
+    cfg.StrOpt(
+        'icmp_socket', default='auto', choices=[
+            ('auto', _('unprivileged ICMP if allowed, else a raw socket')),
+            ('dgram', _('unprivileged ICMP sockets only (needs the '
+                        'process group in net.ipv4.ping_group_range)')),
+            ('raw', _('raw sockets only (needs CAP_NET_RAW)'))],
+        help=_('The kind of socket the monitor action probes with, in '
+               'Mistral\'s executor.')),
+    cfg.FloatOpt(
+        'report_timeout', default=10.0, min=0.1,
+        help=_('Seconds a monitor waits for a conductor to answer a report '
+               'before it backs off and tries again.')),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(vim_monitor_opts, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: vim_monitor_opts}
+
+
+def probe_input(conf):
+    """The probe settings a new monitor gets as its workflow input."""
+    group = conf[GROUP.name]
+    return {'count': group.probe_count,
+            'interval': group.probe_interval,
+            'timeout': group.probe_timeout,
+            'failure_threshold': group.failure_threshold,
+            'check_interval': group.check_interval}

@@ -1,0 +1,389 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""ICMP echo for every monitor of one process, over IPv4 and IPv6.
+
+A Mistral executor runs hundreds of monitors at once, so they share one
+Prober: one ICMP socket per address family and one receive thread that
+hands each echo reply to the probe waiting for it (matched by sequence
+number, identifier and a per-process token in the payload). A probe costs
+a few hundred bytes and no process, where ``ping`` would cost a fork and
+an exec per round.
+
+Two kinds of socket can send ICMP echo:
+
+* ``dgram``: unprivileged ICMP (SOCK_DGRAM, IPPROTO_ICMP/ICMPV6), allowed
+  when the process's group is in the sysctl net.ipv4.ping_group_range
+  (which covers IPv6 as well). The kernel sets the identifier and delivers
+  only the replies to this socket.
+* ``raw``: SOCK_RAW, which needs CAP_NET_RAW. It sees every ICMP message of
+  the host, so replies are filtered by identifier and token.
+
+``auto`` takes the first that works. Neither working is IcmpUnavailable.
+"""
+
+import collections
+import errno
+import ipaddress
+import os
+import selectors
+import socket
+import struct
+import threading
+import time
+
+from oslo_log import log as logging
+
+from tacker_vimmon.common import exception
+
+LOG = logging.getLogger(__name__)
+
+MODES = ('auto', 'dgram', 'raw')
+
+ICMP_ECHO_REQUEST = 8
+ICMP_ECHO_REPLY = 0
+ICMPV6_ECHO_REQUEST = 128
+ICMPV6_ECHO_REPLY = 129
+
+_HEADER = struct.Struct('!BBHHH')  # type, code, checksum, id, sequence
+_TOKEN_SIZE = 8
+_PAYLOAD_SIZE = 32
+_RECV_SIZE = 2048
+
+# Socket errors that mean "not allowed" rather than "not supported".
+_DENIED = (errno.EACCES, errno.EPERM)
+
+
+class ProbeResult(collections.namedtuple(
+        'ProbeResult', ['sent', 'received', 'rtts', 'error'])):
+    """What one probe saw: counts, round-trip times (s), and why not.
+
+    ``error`` says why requests could not be sent (for example "No route
+    to host"); it is None when they all left.
+    """
+
+    @property
+    def reachable(self):
+        return self.received > 0
+
+
+class _Family:
+    """One address family's protocol numbers and message types."""
+
+    def __init__(self, family, protocol, request, reply):
+        self.family = family
+        self.protocol = protocol
+        self.request = request
+        self.reply = reply
+
+
+_IPV4 = _Family(socket.AF_INET, socket.IPPROTO_ICMP,
+                ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY)
+_IPV6 = _Family(socket.AF_INET6, socket.IPPROTO_ICMPV6,
+                ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY)
+
+
+def checksum(data):
+    """The Internet checksum (RFC 1071) of data."""
+    if len(data) % 2:
+        data += b'\0'
+    total = sum(struct.unpack('!%dH' % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+
+
+def _open(family, kind):
+    sock_type = socket.SOCK_DGRAM if kind == 'dgram' else socket.SOCK_RAW
+    sock = socket.socket(family.family, sock_type, family.protocol)
+    sock.setblocking(False)
+    return sock
+
+
+def _choose_kind(mode):
+    """The socket kind this process may use, tried on IPv4.
+
+    :raises: IcmpUnavailable naming what was tried
+    """
+    kinds = ('dgram', 'raw') if mode == 'auto' else (mode,)
+    problems = []
+    for kind in kinds:
+        try:
+            _open(_IPV4, kind).close()
+            return kind
+        except OSError as error:
+            if error.errno not in _DENIED:
+                raise exception.IcmpUnavailable(
+                    reason='opening an ICMP %s socket failed: %s'
+                    % (kind, error))
+            problems.append(_why_denied(kind))
+    raise exception.IcmpUnavailable(reason='; '.join(problems))
+
+
+def _why_denied(kind):
+    if kind == 'dgram':
+        try:
+            with open('/proc/sys/net/ipv4/ping_group_range') as f:
+                allowed = ' '.join(f.read().split())
+        except OSError:
+            allowed = 'unknown'
+        return ('unprivileged ICMP is not allowed for group %d '
+                '(net.ipv4.ping_group_range is "%s")'
+                % (os.getgid(), allowed))
+    return 'a raw socket needs CAP_NET_RAW, which this process lacks'
+
+
+class _Probe:
+    """The replies one probe() call is waiting for."""
+
+    def __init__(self, count):
+        self.count = count
+        self.sent_at = {}
+        self.deadline = {}
+        self.rtts = []
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+
+    def answered(self, sequence, now):
+        with self.lock:
+            sent = self.sent_at.pop(sequence, None)
+            if sent is None or now > self.deadline[sequence]:
+                return
+            self.rtts.append(now - sent)
+            self._check_done()
+
+    def not_sent(self):
+        with self.lock:
+            self.count -= 1
+            self._check_done()
+
+    def _check_done(self):
+        if len(self.rtts) >= self.count:
+            self.done.set()
+
+
+class Prober:
+    """ICMP echo for any number of threads at once.
+
+    :param mode: 'auto', 'dgram' or 'raw'
+    :raises: IcmpUnavailable when the process may use neither kind
+    """
+
+    def __init__(self, mode='auto'):
+        if mode not in MODES:
+            raise ValueError('icmp_socket must be one of %s, not %r'
+                             % (', '.join(MODES), mode))
+        self.kind = _choose_kind(mode)
+        self.identifier = os.getpid() & 0xffff
+        self._token = os.urandom(_TOKEN_SIZE)
+        self._lock = threading.Lock()
+        self._sequence = 0
+        self._pending = {}
+        self._sockets = {}
+        self._socket_errors = {}
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._closed = False
+        for family in (_IPV4, _IPV6):
+            self._open_family(family)
+        self._thread = threading.Thread(target=self._receive_loop,
+                                        name='icmp-prober', daemon=True)
+        self._thread.start()
+        LOG.info('ICMP prober ready (%s sockets, pid %d)', self.kind,
+                 os.getpid())
+
+    def _open_family(self, family):
+        try:
+            sock = _open(family, self.kind)
+        except OSError as error:
+            # IPv6 may be disabled on the host: IPv4 VIMs still work.
+            self._socket_errors[family.family] = str(error)
+            LOG.warning('No ICMP socket for %s: %s', family.family.name,
+                        error)
+            return
+        self._sockets[family.family] = sock
+        self._selector.register(sock, selectors.EVENT_READ, family)
+
+    def close(self):
+        """Stop the receive thread and close the sockets."""
+        if self._closed:
+            return
+        self._closed = True
+        os.write(self._wake_w, b'x')
+        self._thread.join(5)
+        for sock in self._sockets.values():
+            sock.close()
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def abandon(self):
+        """Drop this process's copy of a Prober made before a fork.
+
+        The parent still uses the sockets, the pipe and the receive thread
+        (which the child does not have): close only the child's file
+        descriptors, waking nobody.
+        """
+        self._closed = True
+        for sock in self._sockets.values():
+            sock.close()
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def probe(self, address, count=3, interval=1.0, timeout=1.0):
+        """Send count echo requests to address; wait for the replies.
+
+        Requests go ``interval`` seconds apart; each reply counts if it
+        comes within ``timeout`` seconds of its request. Returns early once
+        every request is answered.
+
+        :param address: an IPv4 or IPv6 address (not a name)
+        :returns: ProbeResult
+        """
+        ip = ipaddress.ip_address(address.split('%', 1)[0])
+        family = _IPV6 if ip.version == 6 else _IPV4
+        sock = self._sockets.get(family.family)
+        if sock is None:
+            return ProbeResult(0, 0, [], 'no ICMP socket for IPv%d: %s' % (
+                ip.version, self._socket_errors.get(family.family)))
+        sockaddr = self._sockaddr(family, address)
+        probe = _Probe(count)
+        sequences = []
+        error = None
+        try:
+            for index in range(count):
+                if index:
+                    probe.done.wait(interval)
+                sequence = self._send(sock, family, sockaddr, probe,
+                                      timeout)
+                if isinstance(sequence, OSError):
+                    error = sequence.strerror or str(sequence)
+                    probe.not_sent()
+                    continue
+                sequences.append(sequence)
+            if sequences:
+                last_deadline = max(probe.deadline.values())
+                probe.done.wait(max(0.0, last_deadline - time.monotonic()))
+        finally:
+            with self._lock:
+                for sequence in sequences:
+                    self._pending.pop((family.family, sequence), None)
+        with probe.lock:
+            rtts = list(probe.rtts)
+        return ProbeResult(len(sequences), len(rtts), rtts, error)
+
+    @staticmethod
+    def _sockaddr(family, address):
+        if family is _IPV4:
+            return (address, 0)
+        # getaddrinfo fills in the scope id of "fe80::1%eth0".
+        return socket.getaddrinfo(address, 0, socket.AF_INET6,
+                                  socket.SOCK_DGRAM, 0,
+                                  socket.AI_NUMERICHOST)[0][4]
+
+    def _send(self, sock, family, sockaddr, probe, timeout):
+        """Send one request; its sequence number, or the OSError."""
+        with self._lock:
+            self._sequence = (self._sequence + 1) & 0xffff
+            sequence = self._sequence
+            self._pending[(family.family, sequence)] = probe
+        packet = self._packet(family, sequence)
+        now = time.monotonic()
+        with probe.lock:
+            probe.sent_at[sequence] = now
+            probe.deadline[sequence] = now + timeout
+        try:
+            sock.sendto(packet, sockaddr)
+        except OSError as error:
+            with self._lock:
+                self._pending.pop((family.family, sequence), None)
+            with probe.lock:
+                probe.sent_at.pop(sequence, None)
+                probe.deadline.pop(sequence, None)
+            return error
+        return sequence
+
+    def _packet(self, family, sequence):
+        payload = self._token + bytes(_PAYLOAD_SIZE - _TOKEN_SIZE)
+        header = _HEADER.pack(family.request, 0, 0, self.identifier,
+                              sequence)
+        if family is _IPV4:
+            # The kernel fills in the ICMPv6 checksum (it covers the IPv6
+            # pseudo-header); IPv4's is ours to compute on a raw socket.
+            header = _HEADER.pack(family.request, 0,
+                                  checksum(header + payload),
+                                  self.identifier, sequence)
+        return header + payload
+
+    def _receive_loop(self):
+        while not self._closed:
+            for key, _events in self._selector.select():
+                if key.data is None:
+                    return
+                self._drain(key.fileobj, key.data)
+
+    def _drain(self, sock, family):
+        while True:
+            try:
+                data = sock.recv(_RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                LOG.debug('ICMP receive error: %s', error)
+                return
+            self._dispatch(family, data, time.monotonic())
+
+    def _dispatch(self, family, data, now):
+        if family is _IPV4 and self.kind == 'raw':
+            # A raw IPv4 socket delivers the IP header too.
+            data = data[(data[0] & 0x0f) * 4:] if data else data
+        if len(data) < _HEADER.size + _TOKEN_SIZE:
+            return
+        kind, _code, _sum, identifier, sequence = _HEADER.unpack_from(data)
+        if kind != family.reply:
+            return
+        # Unprivileged sockets get the identifier the kernel chose.
+        if self.kind == 'raw' and identifier != self.identifier:
+            return
+        token = data[_HEADER.size:_HEADER.size + _TOKEN_SIZE]
+        if token != self._token:
+            return
+        with self._lock:
+            probe = self._pending.pop((family.family, sequence), None)
+        if probe is not None:
+            probe.answered(sequence, now)
+
+
+_prober_lock = threading.Lock()
+_prober = None
+_prober_pid = None
+
+
+def get_prober(icmp_socket='auto'):
+    """This process's shared Prober, made on first use and after a fork.
+
+    A child of a fork has none of its parent's threads, so it gets a new
+    Prober rather than one whose receive thread does not exist.
+
+    :raises: IcmpUnavailable
+    """
+    global _prober, _prober_pid
+    with _prober_lock:
+        if _prober is not None and _prober_pid != os.getpid():
+            _prober.abandon()
+            _prober = None
+        if _prober is None:
+            _prober = Prober(icmp_socket)
+            _prober_pid = os.getpid()
+        return _prober

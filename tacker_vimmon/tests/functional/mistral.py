@@ -1,0 +1,258 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A real Mistral 23 for one test: API, engine and executor.
+
+It runs from .venv-mistral (tools/mistral/setup-mistral-venv.sh builds it,
+with tacker-vimmon installed into it so that the executor knows the
+monitor action) on a free port, without auth and without cron triggers
+(whose thread hangs the master on SIGTERM), on its own RabbitMQ vhost
+(Mistral's topics are fixed names: two Mistrals on one vhost would take
+each other's work) and its own PostgreSQL database.
+
+Migrating a Mistral database takes seconds, so it is done once per Mistral
+version into a template database that is kept; each test's database is a
+copy of it (CREATE DATABASE ... TEMPLATE ...), made in well under a second.
+"""
+
+import glob
+import hashlib
+import os
+import signal
+import subprocess
+import urllib.error
+import urllib.request
+
+import fixtures
+from mistralclient.api import client as mistral_client
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+from sqlalchemy.engine import url as sa_url
+
+from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.functional import rabbit
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
+                                   '..'))
+VENV = os.environ.get('TVM_TEST_MISTRAL_VENV',
+                      os.path.join(TOP, '.venv-mistral'))
+START_TIMEOUT = 90
+STOP_TIMEOUT = 20
+MIGRATE_TIMEOUT = 300
+# Serialises building the template database across test processes.
+TEMPLATE_LOCK_KEY = 0x74766d6d
+
+
+def mistral_version(venv=VENV):
+    """The Mistral version installed in venv, or None."""
+    found = glob.glob(os.path.join(venv, 'lib', 'python*', 'site-packages',
+                                   'mistral-*.dist-info'))
+    if not found:
+        return None
+    return os.path.basename(found[0])[len('mistral-'):-len('.dist-info')]
+
+
+def template_name(version):
+    digest = hashlib.sha256(version.encode()).hexdigest()[:12]
+    return 'tvm_mistral_template_%s' % digest
+
+
+def _write_config(path, sections):
+    with open(path, 'w') as f:
+        for section, values in sections.items():
+            f.write('[%s]\n' % section)
+            for key, value in values.items():
+                f.write('%s = %s\n' % (key, value))
+            f.write('\n')
+
+
+class _MistralDatabase(base.RealDatabase):
+    """A PostgreSQL database copied from the migrated template."""
+
+    def __init__(self, template, migrate):
+        super().__init__('postgresql')
+        self.name = 'tvm_mistral_%s' % uuidutils.generate_uuid(
+            dashed=False)[:16]
+        self.template = template
+        self._migrate = migrate
+
+    def _setUp(self):
+        admin = self._admin_engine()
+        try:
+            with admin.connect() as connection:
+                self._ensure_template(connection)
+                connection.execute(sa.text('CREATE DATABASE %s TEMPLATE %s'
+                                           % (self.name, self.template)))
+        except sa.exc.OperationalError as error:
+            raise base.ServiceUnavailable('postgresql at %s: %s' % (
+                base.BACKEND_URLS['postgresql'],
+                str(error).splitlines()[0]))
+        self.addCleanup(self._drop, admin)
+        self.url = sa_url.make_url(
+            base.BACKEND_URLS['postgresql']).set(database=self.name)
+        self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        self.addCleanup(self.engine.dispose)
+
+    def _ensure_template(self, connection):
+        connection.execute(sa.text('SELECT pg_advisory_lock(:key)'),
+                           {'key': TEMPLATE_LOCK_KEY})
+        try:
+            exists = connection.execute(sa.text(
+                'SELECT 1 FROM pg_database WHERE datname = :name'),
+                {'name': self.template}).scalar()
+            if exists:
+                return
+            # Migrate under another name and rename when done, so that a
+            # failed migration never leaves a template behind.
+            building = '%s_building' % self.template
+            connection.execute(sa.text('DROP DATABASE IF EXISTS %s'
+                                       % building))
+            connection.execute(sa.text('CREATE DATABASE %s' % building))
+            try:
+                self._migrate(sa_url.make_url(
+                    base.BACKEND_URLS['postgresql']).set(database=building))
+            except Exception:
+                connection.execute(sa.text('DROP DATABASE %s' % building))
+                raise
+            connection.execute(sa.text('ALTER DATABASE %s RENAME TO %s'
+                                       % (building, self.template)))
+        finally:
+            connection.execute(sa.text('SELECT pg_advisory_unlock(:key)'),
+                               {'key': TEMPLATE_LOCK_KEY})
+
+
+class MistralFixture(fixtures.Fixture):
+    """``mistral-server --server api,engine,executor`` for one test.
+
+    :param thread_pool_size: executor_thread_pool_size (each running
+        monitor action holds one pool thread)
+    :param extra_config: {section: {option: value}} added to the config
+    :param environment: extra environment variables of the server (for
+        example TACKER_VIMMON_CONFIG_FILE for the monitor action)
+
+    ``url`` is the v2 endpoint, ``client`` a python-mistralclient client,
+    ``log_path`` the server's log file.
+    """
+
+    def __init__(self, thread_pool_size=16, extra_config=None,
+                 environment=None):
+        super().__init__()
+        self.thread_pool_size = thread_pool_size
+        self.extra_config = extra_config or {}
+        self.environment = environment or {}
+        self.process = None
+
+    def _setUp(self):
+        version = mistral_version()
+        server = os.path.join(VENV, 'bin', 'mistral-server')
+        if version is None or not os.path.exists(server):
+            raise base.ServiceUnavailable(
+                'Mistral is not installed in %s; run tools/mistral/'
+                'setup-mistral-venv.sh' % VENV)
+        self.version = version
+        self.directory = self.useFixture(fixtures.TempDir()).path
+        self.log_path = os.path.join(self.directory, 'mistral.log')
+        self.port = base.free_port()
+        self.url = 'http://127.0.0.1:%d/v2' % self.port
+        self.vhost = self.useFixture(rabbit.RabbitVhost())
+        self.database = self.useFixture(_MistralDatabase(
+            template_name(version), self._migrate))
+        self.config_path = os.path.join(self.directory, 'mistral.conf')
+        _write_config(self.config_path, self._config(
+            self.database.url, self.log_path))
+        self._start(server)
+        self.client = mistral_client.client(mistral_url=self.url)
+
+    def _config(self, database_url, log_path):
+        sections = {
+            'DEFAULT': {
+                'transport_url': self.vhost.transport_url,
+                'executor_thread_pool_size': self.thread_pool_size,
+                'log_file': log_path,
+                'debug': 'False',
+            },
+            'api': {'host': '127.0.0.1', 'port': self.port},
+            'pecan': {'auth_enable': 'False'},
+            'cron_trigger': {'enabled': 'False'},
+            'database': {'connection': database_url.render_as_string(
+                hide_password=False)},
+            'executor': {'type': 'remote', 'host': '127.0.0.1'},
+            'engine': {'host': '127.0.0.1'},
+            'oslo_policy': {'enforce_new_defaults': 'False',
+                            'enforce_scope': 'False'},
+        }
+        for section, values in self.extra_config.items():
+            sections.setdefault(section, {}).update(values)
+        return sections
+
+    def _migrate(self, database_url):
+        """Bring an empty database to Mistral's head (the template)."""
+        path = os.path.join(self.directory, 'migrate.conf')
+        _write_config(path, self._config(
+            database_url, os.path.join(self.directory, 'migrate.log')))
+        manage = os.path.join(VENV, 'bin', 'mistral-db-manage')
+        for command in (['upgrade', 'head'], ['populate']):
+            subprocess.run([manage, '--config-file', path, *command],
+                           check=True, capture_output=True,
+                           timeout=MIGRATE_TIMEOUT)
+
+    def _start(self, server):
+        env = dict(os.environ, **self.environment)
+        with open(self.log_path, 'ab') as log:
+            self.process = subprocess.Popen(
+                [server, '--server', 'api,engine,executor',
+                 '--config-file', self.config_path],
+                stdout=log, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True)
+        self.addCleanup(self.stop)
+        try:
+            base.wait_for(self._answers, START_TIMEOUT, interval=0.2,
+                          message='Mistral API at %s' % self.url)
+        except AssertionError:
+            raise AssertionError('Mistral did not start; the end of %s:\n%s'
+                                 % (self.log_path, self.log_tail()))
+
+    def _answers(self):
+        if self.process.poll() is not None:
+            raise AssertionError('mistral-server exited with %s; the end '
+                                 'of %s:\n%s' % (self.process.returncode,
+                                                 self.log_path,
+                                                 self.log_tail()))
+        try:
+            with urllib.request.urlopen(self.url + '/', timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def log_tail(self, lines=40):
+        try:
+            with open(self.log_path, errors='replace') as log:
+                return ''.join(log.readlines()[-lines:])
+        except OSError:
+            return ''
+
+    def stop(self):
+        """SIGTERM the master; SIGKILL its process group if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        # The children (api, engine, executor) share the master's process
+        # group; none may outlive the test, hung or not.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(STOP_TIMEOUT)

@@ -1,0 +1,67 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The Mistral fixture runs a real Mistral that runs workflows."""
+
+import os
+
+import sqlalchemy as sa
+
+from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.functional import mistral
+
+NOOP_WORKFLOW = """---
+version: '2.0'
+tvm_fixture_noop:
+  type: direct
+  tasks:
+    nothing:
+      action: std.noop
+"""
+
+
+class TestMistralFixture(base.FunctionalTestCase):
+
+    def test_noop_workflow_succeeds_and_server_stops(self):
+        fixture = self.use_service(mistral.MistralFixture(
+            thread_pool_size=7, extra_config={'api': {'api_workers': 1}}))
+        self.assertConfigAvoidsTheTraps(fixture)
+        workflow = fixture.client.workflows.create(NOOP_WORKFLOW)[0]
+        execution = fixture.client.executions.create(workflow.id)
+
+        def state():
+            current = fixture.client.executions.get(execution.id).state
+            return current if current in ('SUCCESS', 'ERROR') else None
+
+        self.assertEqual('SUCCESS', base.wait_for(
+            state, 60, interval=0.2, message='the no-op execution'))
+        self.assertIn(mistral.template_name(fixture.version),
+                      _databases(fixture))
+        pid = fixture.process.pid
+        fixture.stop()
+        self.assertIsNotNone(fixture.process.returncode)
+        # No api, engine or executor child outlives the master.
+        self.assertRaises(ProcessLookupError, os.killpg, pid, 0)
+
+    def assertConfigAvoidsTheTraps(self, fixture):
+        with open(fixture.config_path) as f:
+            text = f.read()
+        for line in ('auth_enable = False', 'enabled = False',
+                     'executor_thread_pool_size = 7', 'api_workers = 1',
+                     fixture.vhost.name, fixture.database.name):
+            self.assertIn(line, text)
+
+
+def _databases(fixture):
+    with fixture.database._admin_engine().connect() as connection:
+        return connection.execute(sa.text(
+            'SELECT datname FROM pg_database')).scalars().all()
