@@ -29,20 +29,28 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
+from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.monitor import mistral
 
 LOG = logging.getLogger(__name__)
 
 
-def probe_settings(conf=CONF):
-    """The probe settings every new monitor gets, from [vim_monitor]."""
-    group = conf.vim_monitor
-    return {'count': group.probe_count, 'interval': group.probe_interval,
-            'timeout': group.probe_timeout,
-            'failure_threshold': group.failure_threshold,
-            'check_interval': group.check_interval}
+def rpc_waker():
+    """wake(action_ids) through this process's RPC transport (the fast path).
+
+    Call after rpc.init(). The monitors of every executor process listen on
+    a fanout topic; a woken monitor checks in at once and, no longer
+    wanted, exits within seconds instead of at its next check-in.
+    """
+    # Imported here: the fast path is optional for this module's users.
+    from tacker_vimmon.monitor import fastpath
+
+    def wake(action_ids):
+        fastpath.wake_monitors(rpc.get_transport(), action_ids)
+    return wake
 
 
 class MonitorLifecycle:
@@ -102,7 +110,8 @@ class MonitorLifecycle:
         expected = vim.action_id
         try:
             monitor = self._monitors.create(
-                vim.id, action_id, vim.auth_url, probe_settings(self._conf))
+                vim.id, action_id, vim.auth_url,
+                vim_monitor_conf.probe_input(self._conf))
         except exception.TackerVimmonException as error:
             return self._record_failure(context, vim, action_id, error)
         if event is not None:

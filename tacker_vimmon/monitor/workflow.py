@@ -49,8 +49,10 @@ def parse_name(name):
     """(vim_id, action_id prefix) of a monitor workflow's name, or None."""
     if not name.startswith(WORKFLOW_PREFIX):
         return None
-    vim_id, sep, action_prefix = name[len(WORKFLOW_PREFIX):].rpartition('-')
-    if not sep or not vim_id or len(action_prefix) != 8:
+    rest = name[len(WORKFLOW_PREFIX):]
+    # <vim_id>-<first 8 characters of action_id>
+    vim_id, sep, action_prefix = rest[:-9], rest[-9:-8], rest[-8:]
+    if sep != '-' or not vim_id:
         return None
     return vim_id, action_prefix
 
