@@ -18,11 +18,14 @@ import routes
 import webob.dec
 
 from tacker_vimmon.api import middleware
+from tacker_vimmon.api import wsgi_util
 from tacker_vimmon.api.handlers import events
 from tacker_vimmon.api.handlers import root
 from tacker_vimmon.api.handlers import vims
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import api as api_conf
+from tacker_vimmon.monitor import lifecycle
 
 # path -> {method: handler}. Every path also answers "<path>.json", the
 # form python-tackerclient requests.
@@ -59,10 +62,15 @@ def _make_mapper():
 
 
 class Router:
-    """Dispatch a request to its handler by path and method."""
+    """Dispatch a request to its handler by path and method.
 
-    def __init__(self):
+    :param lifecycle: the MonitorLifecycle the VIM handlers use, or None
+        when monitoring is disabled
+    """
+
+    def __init__(self, lifecycle=None):
         self.mapper = _make_mapper()
+        self.lifecycle = lifecycle
 
     @webob.dec.wsgify
     def __call__(self, req):
@@ -78,6 +86,7 @@ class Router:
             raise MethodNotAllowed(method=req.method[:16],
                                    allowed=match['allowed'])
         req.urlvars = match
+        req.environ[wsgi_util.LIFECYCLE_KEY] = self.lifecycle
         return req.get_response(handler)
 
 
@@ -89,9 +98,18 @@ def _auth(application, conf):
     return auth_token.AuthProtocol(application, {'oslo_config_config': conf})
 
 
+def _monitor_lifecycle(conf):
+    if not conf.vim_monitor.enabled:
+        return None
+    # The transport only carries the fast path's wake-up broadcasts; it
+    # connects on first use.
+    rpc.init(conf)
+    return lifecycle.MonitorLifecycle(conf, wake=lifecycle.rpc_waker())
+
+
 def setup_app(conf):
     """The application with its middleware, outermost last."""
-    application = Router()
+    application = Router(_monitor_lifecycle(conf))
     application = middleware.ContextMiddleware(application)
     application = middleware.FaultWrapper(application)
     application = _auth(application, conf)

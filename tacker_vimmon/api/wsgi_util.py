@@ -21,11 +21,17 @@ import webob
 from tacker_vimmon.common import exception
 
 CONTEXT_KEY = 'tacker_vimmon.context'
+LIFECYCLE_KEY = 'tacker_vimmon.monitor_lifecycle'
 JSON_TYPES = ('application/json', '')
 
 
 def context_of(req):
     return req.environ[CONTEXT_KEY]
+
+
+def lifecycle_of(req):
+    """The MonitorLifecycle of this server, or None (monitoring off)."""
+    return req.environ.get(LIFECYCLE_KEY)
 
 
 def _reject_constant(name):

@@ -28,6 +28,7 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.common import policy
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.db import models
 from tacker_vimmon.vim import keystone
 from tacker_vimmon.vim import openstack
 
@@ -46,7 +47,7 @@ _MAX_STORED = 60000
 
 def view(vim):
     """The API representation: secrets are already masked in auth_cred."""
-    return {
+    body = {
         'id': vim.id,
         'tenant_id': vim.tenant_id,
         'name': vim.name,
@@ -62,6 +63,11 @@ def view(vim):
         'created_at': wsgi_util.format_time(vim.created_at),
         'updated_at': wsgi_util.format_time(vim.updated_at),
     }
+    if vim.monitor_error:
+        # Why the VIM shows ERROR: its monitor could not be set up (the
+        # service retries). Absent otherwise, as in Tacker's API.
+        body['monitor_error'] = vim.monitor_error
+    return body
 
 
 def _visible_project(context):
@@ -162,9 +168,15 @@ def create(req):
     }
     values.update(_credential_values(vim, regions))
     _check_stored_size(values)
+    lifecycle = wsgi_util.lifecycle_of(req)
+    if lifecycle is not None:
+        # Stored with the row, so the action can report as soon as it runs.
+        values['action_id'] = uuidutils.generate_uuid()
     row = db_api.vim_create(context, values)
     LOG.info('Registered VIM %(id)s (%(type)s) in project %(project)s',
              {'id': row.id, 'type': row.type, 'project': row.tenant_id})
+    if lifecycle is not None:
+        row = lifecycle.start(context, row)
     return wsgi_util.json_response(201, {'vim': view(row)})
 
 
@@ -210,13 +222,16 @@ def _changed_credentials(row, changes):
     project.update(changes.get('vim_project') or {})
     vim = {
         'type': row.type,
-        'auth_url': row.auth_url,
+        'auth_url': changes.get('auth_url', row.auth_url),
         'auth_cred': driver.merge_auth_cred(
             stored, _without_masks(driver, changes.get('auth_cred') or {})),
         'vim_project': project,
     }
-    _check_type_fields(driver, vim)
-    return _credential_values(vim, _discover_regions(vim))
+    _check_type_fields(driver, vim)   # normalises auth_url too
+    values = _credential_values(vim, _discover_regions(vim))
+    if vim['auth_url'] != row.auth_url:
+        values['auth_url'] = vim['auth_url']
+    return values
 
 
 @webob.dec.wsgify
@@ -233,12 +248,19 @@ def update(req):
         values['description'] = changes['description'] or ''
     if 'extra' in changes:
         values['extra'] = changes['extra'] or {}
-    if 'auth_cred' in changes or 'vim_project' in changes:
+    if 'auth_url' in changes:
+        _check_auth_url(changes['auth_url'])
+    if {'auth_url', 'auth_cred', 'vim_project'} & set(changes):
         values.update(_changed_credentials(row, changes))
     _check_stored_size(values)
     row = db_api.vim_update(context, row.id, values,
                             project_id=row.tenant_id)
     LOG.info('Updated VIM %s', row.id)
+    lifecycle = wsgi_util.lifecycle_of(req)
+    if 'auth_url' in values and lifecycle is not None:
+        # The old monitor probes where the VIM no longer is.
+        row = lifecycle.replace(context, row, 'auth_url changed',
+                                status=models.VIM_STATUS_PENDING)
     return wsgi_util.json_response(200, {'vim': view(row)})
 
 
@@ -247,6 +269,9 @@ def delete(req):
     context = wsgi_util.context_of(req)
     row = _get_visible(context, req.urlvars['vim_id'])
     policy.authorize(context, POLICY % 'delete', row.tenant_id)
-    db_api.vim_destroy(context, row.id, project_id=row.tenant_id)
+    row = db_api.vim_destroy(context, row.id, project_id=row.tenant_id)
     LOG.info('Deregistered VIM %s', row.id)
+    lifecycle = wsgi_util.lifecycle_of(req)
+    if lifecycle is not None:
+        lifecycle.retire(row)
     return wsgi_util.empty_response()

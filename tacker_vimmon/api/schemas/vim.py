@@ -59,7 +59,8 @@ CREATE = _wrapped({
 
 UPDATE = _wrapped({
     'type': 'object',
-    'properties': _COMMON,
+    # auth_url may change (the VIM moved): its monitor is replaced.
+    'properties': dict(_COMMON, auth_url=AUTH_URL),
     'minProperties': 1,
     'additionalProperties': False,
 })

@@ -89,6 +89,8 @@ class ApiServerProcess(fixtures.Fixture):
             'vim': {'validate_credentials': self.validate_credentials,
                     'keystone_timeout': 5},
             'vim_keys': {'key_repository': self.key_repository},
+            # A registry only, unless a test gives Mistral and RabbitMQ.
+            'vim_monitor': {'enabled': False},
         }
         for section, options in self.extra_sections.items():
             sections.setdefault(section, {}).update(options)
