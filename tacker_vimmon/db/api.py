@@ -193,6 +193,100 @@ def event_get_all(context, filters=None, project_id=None):
     return list(context.session.execute(query).scalars())
 
 
+# The monitor's lifecycle: which monitor (action_id, workflow, execution) is
+# the wanted one. Every change is a compare-and-swap on action_id, so that of
+# two writers racing (an API node replacing a monitor, a conductor repairing
+# it) exactly one wins and the other can undo what it created.
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
+                       workflow_id, execution_id, status=None,
+                       event_details=None):
+    """Make a new monitor the wanted one, if the old one still is.
+
+    :param expected_action_id: the action_id the row must still hold
+    :param status: the VIM's status from now on (unchanged when None)
+    :returns: the VIM before the change, or None when the VIM is gone or
+        holds another action_id (the caller must undo its new monitor)
+    """
+    vim = context.session.execute(
+        _vim_query(vim_id).with_for_update()).scalar_one_or_none()
+    if vim is None or vim.action_id != expected_action_id:
+        return None
+    before = {'status': vim.status, 'action_id': vim.action_id,
+              'workflow_id': vim.workflow_id,
+              'execution_id': vim.execution_id}
+    vim.update({'action_id': action_id, 'workflow_id': workflow_id,
+                'execution_id': execution_id, 'monitor_error': None,
+                'last_check_in_at': None})
+    if status is not None:
+        vim.status = status
+    if event_details is not None:
+        _add_event(context.session, vim, EVENT_MONITOR, event_details)
+    return before
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitor_failed(context, vim_id, expected_action_id, action_id,
+                       reason):
+    """Record that the wanted monitor could not be set up.
+
+    The VIM shows status ERROR, the reason in monitor_error and in a
+    MONITOR event; the reconciler retries. action_id is set to the monitor
+    that was being made, so that any older action exits at its next
+    check-in.
+
+    :returns: True when recorded, False when the VIM is gone or another
+        writer changed its monitor meanwhile
+    """
+    vim = context.session.execute(
+        _vim_query(vim_id).with_for_update()).scalar_one_or_none()
+    if vim is None or vim.action_id != expected_action_id:
+        return False
+    vim.update({'action_id': action_id, 'workflow_id': None,
+                'execution_id': None, 'monitor_error': reason,
+                'status': models.VIM_STATUS_ERROR})
+    _add_event(context.session, vim, EVENT_MONITOR,
+               {'monitor': 'set-up failed', 'reason': reason})
+    return True
+
+
+@main_context_manager.reader
+def vim_monitors_to_repair(context, silent_since, retry_before, limit=None):
+    """VIMs whose monitor is missing, failed, or has gone silent.
+
+    :param silent_since: a monitor that has not checked in since this time
+        (or, never having checked in, whose row was last changed before it)
+        is presumed dead
+    :param retry_before: a missing or failed monitor is retried only when
+        the row has not changed since this time, which leaves a monitor that
+        is being set up right now alone
+    """
+    vim = models.Vim
+    changed_at = sa.func.coalesce(vim.updated_at, vim.created_at)
+    no_monitor = sa.and_(
+        sa.or_(vim.workflow_id.is_(None), vim.monitor_error.isnot(None)),
+        changed_at < retry_before)
+    silent = sa.or_(
+        vim.last_check_in_at < silent_since,
+        sa.and_(vim.last_check_in_at.is_(None), changed_at < silent_since))
+    query = sa.select(vim).where(sa.or_(no_monitor, silent)).order_by(
+        vim.created_at, vim.id)
+    if limit:
+        query = query.limit(limit)
+    return list(context.session.execute(query).scalars())
+
+
+@main_context_manager.reader
+def vim_monitor_ids(context):
+    """{vim_id: action_id} of every VIM (to spot orphaned workflows)."""
+    rows = context.session.execute(
+        sa.select(models.Vim.id, models.Vim.action_id))
+    return {vim_id: action_id for vim_id, action_id in rows}
+
+
 # The monitor's reports (update_vim of the conductor). Every monitor action
 # reports this way, so this is the hottest write of the service: it is kept
 # to as few database round trips as each backend allows, and the
@@ -283,3 +377,29 @@ def vim_monitor_report(context, vim_id, action_id, status):
     if engine.dialect.name == 'postgresql':
         return _monitor_report_postgresql(engine, params)
     return _monitor_report_locking(context, params)
+
+
+# Key rotation (tacker-vimmon-manage-keys, issue 4).
+
+@main_context_manager.reader
+def vim_secret_get_all(context):
+    """(vim_id, auth_cred_secret) of every VIM that has secrets."""
+    query = sa.select(models.Vim.id, models.Vim.auth_cred_secret).where(
+        models.Vim.auth_cred_secret.is_not(None))
+    return [tuple(row) for row in context.session.execute(query)]
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_secret_replace(context, vim_id, old_secret, new_secret):
+    """Swap a VIM's encrypted secrets unless they changed meanwhile.
+
+    Returns True when replaced; an update by the API in between wins.
+    """
+    result = context.session.execute(
+        sa.update(models.Vim)
+        .where(models.Vim.id == vim_id,
+               models.Vim.auth_cred_secret == old_secret)
+        .values(auth_cred_secret=new_secret)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1

@@ -25,6 +25,7 @@ from keystoneauth1 import loading as ks_loading
 from mistralclient.api import base as mistral_base
 from mistralclient.api import client as mistral_client
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from tacker_vimmon.common import exception
 from tacker_vimmon.conf import CONF
@@ -35,6 +36,8 @@ LOG = logging.getLogger(__name__)
 
 Monitor = collections.namedtuple(
     'Monitor', ['workflow_id', 'workflow_name', 'execution_id'])
+MonitorWorkflow = collections.namedtuple(
+    'MonitorWorkflow', ['workflow_id', 'name', 'created_at'])
 
 
 def _session_and_endpoint(conf):
@@ -134,6 +137,23 @@ class MistralMonitors:
         if workflow_id:
             self._delete(mistral.workflows.delete, workflow_id)
 
+    def list_workflows(self):
+        """Every monitor workflow Mistral holds, as MonitorWorkflow."""
+        mistral = self._mistral()
+        found = self._call('list workflows', mistral.workflows.list)
+        return [MonitorWorkflow(wf.id, wf.name, _mistral_time(wf.created_at))
+                for wf in found if workflow.parse_name(wf.name)]
+
+    def delete_workflow(self, workflow_id):
+        """Remove a monitor workflow and every execution of it."""
+        mistral = self._mistral()
+        executions = self._call('list the executions of %s' % workflow_id,
+                                mistral.executions.list,
+                                workflow_id=workflow_id)
+        for execution in executions:
+            self._delete(mistral.executions.delete, execution.id, force=True)
+        self._delete(mistral.workflows.delete, workflow_id)
+
     def _delete(self, method, identifier, **kwargs):
         try:
             self._call('delete %s' % identifier, method, identifier,
@@ -148,3 +168,11 @@ class MistralMonitors:
         except exception.TackerVimmonException as error:
             LOG.warning('Could not remove %(id)s from Mistral: %(error)s',
                         {'id': identifier, 'error': error})
+
+
+def _mistral_time(value):
+    """Mistral's UTC timestamps ('2026-11-30 10:00:00') as naive datetime."""
+    if not value:
+        return None
+    return timeutils.normalize_time(
+        timeutils.parse_isotime(value.replace(' ', 'T')))

@@ -31,6 +31,12 @@ GROUP = cfg.OptGroup(
     help=_('How each VIM is probed and how often its monitor reports.'))
 
 vim_monitor_opts = [
+    cfg.BoolOpt(
+        'enabled', default=True,
+        help=_('Give every registered VIM a monitor in Mistral (read by '
+               'the API server and the conductors\' reconciler). With '
+               'False the service is a registry only: VIMs stay PENDING '
+               'and [mistral] need not be set.')),
     cfg.IntOpt(
         'check_interval', default=60, min=1,
         help=_('Seconds between check-ins of a monitor with the conductor '

@@ -45,6 +45,18 @@ def workflow_name(vim_id, action_id):
     return '%s%s-%s' % (WORKFLOW_PREFIX, vim_id, action_id[:8])
 
 
+def parse_name(name):
+    """(vim_id, action_id prefix) of a monitor workflow's name, or None."""
+    if not name.startswith(WORKFLOW_PREFIX):
+        return None
+    rest = name[len(WORKFLOW_PREFIX):]
+    # <vim_id>-<first 8 characters of action_id>
+    vim_id, sep, action_prefix = rest[:-9], rest[-9:-8], rest[-8:]
+    if sep != '-' or not vim_id:
+        return None
+    return vim_id, action_prefix
+
+
 def definition(vim_id, action_id):
     """The workflow definition (Mistral v2 DSL, YAML) of one monitor."""
     name = workflow_name(vim_id, action_id)

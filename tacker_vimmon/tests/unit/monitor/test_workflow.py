@@ -66,3 +66,15 @@ class TestWorkflowDefinition(base.TestCase):
                          set(value))
         self.assertEqual(probe, value['probe'])
         json.dumps(value)  # Mistral takes JSON.
+
+
+class TestParseName(base.TestCase):
+
+    def test_round_trip_of_a_monitor_name(self):
+        vim_id = '0d6e2d36-4ad8-4d3e-a34e-2f4f0bb1c0de'
+        name = workflow.workflow_name(vim_id, 'ab-d5678-rest')
+        self.assertEqual((vim_id, 'ab-d5678'), workflow.parse_name(name))
+
+    def test_other_workflows_are_not_monitors(self):
+        self.assertIsNone(workflow.parse_name('std.noop'))
+        self.assertIsNone(workflow.parse_name(workflow.WORKFLOW_PREFIX + 'x'))

@@ -1,0 +1,56 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""[reconciler]: how the conductors keep every VIM's monitor alive."""
+
+from oslo_config import cfg
+
+from tacker_vimmon.i18n import _
+
+GROUP = cfg.OptGroup(
+    'reconciler', title='Monitor reconciler',
+    help=_('Every conductor periodically looks for VIMs whose monitor is '
+           'missing, failed to be set up, or stopped checking in (Mistral '
+           'drops the actions of an executor that died), and re-creates '
+           'it; and removes monitor workflows no VIM wants any more.'))
+
+OPTS = [
+    cfg.BoolOpt('enabled', default=True,
+                help=_('Run the reconciler in this conductor.')),
+    cfg.IntOpt('interval', default=60, min=5,
+               help=_('Seconds between two passes (each conductor adds up '
+                      'to 20 % random jitter so that several do not run in '
+                      'step).')),
+    cfg.IntOpt('silent_after', default=200, min=10,
+               help=_('A monitor that has not checked in for this many '
+                      'seconds is presumed dead and re-created. Keep it '
+                      'well above [vim_monitor] check_interval.')),
+    cfg.IntOpt('retry_after', default=60, min=5,
+               help=_('Seconds to wait before retrying a monitor that could '
+                      'not be set up (and before touching a VIM whose '
+                      'monitor is being set up right now).')),
+    cfg.IntOpt('orphan_grace', default=300, min=30,
+               help=_('A monitor workflow that no VIM wants is removed from '
+                      'Mistral once it is this many seconds old (younger '
+                      'ones may be in the middle of being set up).')),
+    cfg.IntOpt('batch_size', default=100, min=1,
+               help=_('The most VIMs one pass repairs.')),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: OPTS}

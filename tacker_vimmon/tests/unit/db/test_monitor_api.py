@@ -1,0 +1,136 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The monitor-lifecycle functions of the DB API (compare-and-swap)."""
+
+import datetime
+
+from oslo_utils import timeutils
+
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import base
+from tacker_vimmon.tests.unit.db import test_api
+
+
+class TestMonitorAssign(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.vim = db_api.vim_create(self.context, test_api.vim_values(
+            action_id='a1'))
+
+    def _monitor_events(self):
+        return [e for e in db_api.event_get_all(
+            self.context, filters={'resource_id': self.vim.id})
+            if e.event_type == 'MONITOR']
+
+    def test_assign_records_the_monitor_when_the_action_is_still_wanted(self):
+        before = db_api.vim_monitor_assign(self.context, self.vim.id, 'a1',
+                                           'a1', 'wf1', 'ex1')
+        self.assertEqual({'status': 'PENDING', 'action_id': 'a1',
+                          'workflow_id': None, 'execution_id': None}, before)
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('a1', 'wf1', 'ex1'),
+                         (vim.action_id, vim.workflow_id, vim.execution_id))
+        self.assertEqual([], self._monitor_events())
+
+    def test_replacement_swaps_in_the_new_action_and_writes_an_event(self):
+        db_api.vim_monitor_assign(self.context, self.vim.id, 'a1', 'a1',
+                                  'wf1', 'ex1')
+        before = db_api.vim_monitor_assign(
+            self.context, self.vim.id, 'a1', 'a2', 'wf2', 'ex2',
+            status='PENDING', event_details={'monitor': 'replaced'})
+        self.assertEqual(('a1', 'wf1', 'ex1'), (
+            before['action_id'], before['workflow_id'],
+            before['execution_id']))
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('a2', 'wf2', 'ex2'),
+                         (vim.action_id, vim.workflow_id, vim.execution_id))
+        self.assertEqual([{'monitor': 'replaced'}],
+                         [e.event_details for e in self._monitor_events()])
+
+    def test_a_writer_holding_an_old_action_id_loses_and_changes_nothing(self):
+        db_api.vim_monitor_assign(self.context, self.vim.id, 'a1', 'a2',
+                                  'wf2', 'ex2')
+        self.assertIsNone(db_api.vim_monitor_assign(
+            self.context, self.vim.id, 'a1', 'a3', 'wf3', 'ex3',
+            event_details={'monitor': 'replaced'}))
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('a2', 'wf2'), (vim.action_id, vim.workflow_id))
+        self.assertEqual([], self._monitor_events())
+
+    def test_assign_on_a_deleted_vim_returns_none(self):
+        db_api.vim_destroy(self.context, self.vim.id)
+        self.assertIsNone(db_api.vim_monitor_assign(
+            self.context, self.vim.id, 'a1', 'a1', 'wf1', 'ex1'))
+
+    def test_failure_shows_error_reason_and_event(self):
+        self.assertTrue(db_api.vim_monitor_failed(
+            self.context, self.vim.id, 'a1', 'a2', 'Mistral is down'))
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('ERROR', 'Mistral is down', 'a2', None),
+                         (vim.status, vim.monitor_error, vim.action_id,
+                          vim.workflow_id))
+        [event] = self._monitor_events()
+        self.assertEqual('ERROR', event.resource_state)
+        self.assertEqual('Mistral is down', event.event_details['reason'])
+
+    def test_failure_of_a_stale_writer_is_not_recorded(self):
+        self.assertFalse(db_api.vim_monitor_failed(
+            self.context, self.vim.id, 'other', 'a2', 'late'))
+        self.assertEqual('PENDING',
+                         db_api.vim_get(self.context, self.vim.id).status)
+
+    def test_a_successful_assign_clears_the_error(self):
+        db_api.vim_monitor_failed(self.context, self.vim.id, 'a1', 'a2',
+                                  'Mistral is down')
+        db_api.vim_monitor_assign(self.context, self.vim.id, 'a2', 'a3',
+                                  'wf3', 'ex3', status='PENDING')
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('PENDING', None), (vim.status, vim.monitor_error))
+
+
+class TestMonitorsToRepair(base.DbTestCase):
+
+    def _repair_ids(self, now):
+        minute = datetime.timedelta(seconds=60)
+        return {vim.id for vim in db_api.vim_monitors_to_repair(
+            self.context, silent_since=now - 3 * minute,
+            retry_before=now - minute)}
+
+    def _vim(self, name, **values):
+        vim = db_api.vim_create(self.context, test_api.vim_values(
+            name=name, action_id=name))
+        db_api.vim_monitor_assign(self.context, vim.id, name, name,
+                                  'wf-' + name, 'ex-' + name)
+        if values:
+            db_api.vim_update(self.context, vim.id, values)
+        return vim.id
+
+    def test_silent_failed_and_missing_monitors_are_found(self):
+        now = timeutils.utcnow()
+        healthy = self._vim('healthy', last_check_in_at=now)
+        silent = self._vim('silent', last_check_in_at=now -
+                           datetime.timedelta(seconds=600))
+        failed = self._vim('failed', monitor_error='Mistral down')
+        # Rows just changed are left alone (their monitor may be being set
+        # up); seen ten minutes later, the failed one is due for a retry.
+        self.assertEqual({silent}, self._repair_ids(now))
+        later = now + datetime.timedelta(seconds=600)
+        self.assertEqual({silent, failed},
+                         self._repair_ids(later) - {healthy})
+        self.assertNotIn(healthy, self._repair_ids(
+            now + datetime.timedelta(seconds=30)))
+
+    def test_monitor_ids_map_every_vim_to_its_action(self):
+        vim_id = self._vim('one')
+        self.assertEqual({vim_id: 'one'}, db_api.vim_monitor_ids(self.context))
