@@ -33,6 +33,7 @@ from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.monitor import fastpath
 from tacker_vimmon.monitor import mistral
 
 LOG = logging.getLogger(__name__)
@@ -45,9 +46,6 @@ def rpc_waker():
     a fanout topic; a woken monitor checks in at once and, no longer
     wanted, exits within seconds instead of at its next check-in.
     """
-    # Imported here: the fast path is optional for this module's users.
-    from tacker_vimmon.monitor import fastpath
-
     def wake(action_ids):
         fastpath.wake_monitors(rpc.get_transport(), action_ids)
     return wake
