@@ -14,6 +14,7 @@
 
 import os
 import subprocess
+import sys
 
 import fixtures
 import requests
@@ -43,6 +44,30 @@ class TestServerStartChecks(base.FunctionalTestCase):
         self.assertEqual(2, result.returncode, result.stderr)
         self.assertIn('tacker-vimmon-db-manage --config-file %s upgrade head'
                       % config_path, result.stderr)
+
+
+_WSGI_PROBE = """
+import webob
+from tacker_vimmon.wsgi import api
+for path in ('/healthcheck', '/v1.0/vims'):
+    print(path, webob.Request.blank(path).get_response(
+        api.application).status_int)
+"""
+
+
+class TestWsgiModule(base.FunctionalTestCase):
+
+    def test_the_module_builds_the_application_from_the_env_config(self):
+        database = self.real_database('mysql')
+        server = self.useFixture(api_server.ApiServerProcess(database.url))
+        result = subprocess.run(
+            [sys.executable, '-c', _WSGI_PROBE],
+            capture_output=True, text=True, timeout=120,
+            env=dict(os.environ,
+                     TACKER_VIMMON_CONFIG_FILE=server.config_path))
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual('/healthcheck 200\n/v1.0/vims 200\n',
+                         result.stdout)
 
 
 class TestKeyRotation(base.FunctionalTestCase):
