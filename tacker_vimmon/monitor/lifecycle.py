@@ -142,17 +142,24 @@ class MonitorLifecycle:
         return True
 
     def _remove(self, workflow_id, execution_id, action_id):
+        if workflow_id or execution_id:
+            self._delete_from_mistral(workflow_id, execution_id)
+        if action_id and self._wake is not None:
+            self._wake_quietly(action_id)
+
+    def _delete_from_mistral(self, workflow_id, execution_id):
         try:
             self._monitors.delete(workflow_id, execution_id)
         except exception.TackerVimmonException as error:
             LOG.warning('Could not remove the monitor workflow %(wf)s from '
                         'Mistral (the reconciler will retry): %(error)s',
                         {'wf': workflow_id, 'error': error})
-        if action_id and self._wake is not None:
-            try:
-                self._wake([action_id])
-            except Exception as error:  # noqa: BLE001 - fast path only
-                # Correctness never depends on the fast path: the action
-                # still exits at its next check-in.
-                LOG.info('Could not wake monitor %(action)s: %(error)s',
-                         {'action': action_id, 'error': error})
+
+    def _wake_quietly(self, action_id):
+        try:
+            self._wake([action_id])
+        except Exception as error:  # noqa: BLE001 - fast path only
+            # Correctness never depends on the fast path: the action
+            # still exits at its next check-in.
+            LOG.info('Could not wake monitor %(action)s: %(error)s',
+                     {'action': action_id, 'error': error})
