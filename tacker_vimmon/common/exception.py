@@ -119,3 +119,56 @@ class MistralNotConfigured(TackerVimmonException):
                 '(a Mistral without auth) or [mistral] auth_type and its '
                 'options (a Mistral in the Keystone catalog).')
     code = 503
+
+
+# The API server (issue 4).
+
+class InvalidInput(Invalid):
+    """A request the API cannot accept; message says what to fix."""
+    msg_fmt = _('Invalid input for %(field)s: %(reason)s')
+
+
+class BadRequestBody(Invalid):
+    msg_fmt = _('The request body is not valid: %(reason)s')
+
+
+class UnsupportedMediaType(TackerVimmonException):
+    msg_fmt = _('The request body must be JSON (Content-Type: '
+                'application/json), not %(content_type)s.')
+    code = 415
+
+
+class RequestTooLarge(TackerVimmonException):
+    msg_fmt = _('The request body is larger than the %(limit)s bytes this '
+                'server accepts.')
+    code = 413
+
+
+class PolicyNotAuthorized(TackerVimmonException):
+    msg_fmt = _('Policy does not allow %(action)s to be performed.')
+    code = 403
+
+
+class VimCredentialsRejected(Invalid):
+    msg_fmt = _('The Keystone of the VIM at %(auth_url)s refused the given '
+                'credentials (%(reason)s); check auth_cred and vim_project.')
+
+
+class VimKeystoneUnreachable(Invalid):
+    msg_fmt = _('The Keystone of the VIM at %(auth_url)s cannot be reached '
+                '(%(reason)s); check auth_url, or register with [vim] '
+                'validate_credentials = False on the server.')
+
+
+class VimKeysMissing(TackerVimmonException):
+    msg_fmt = _('No usable Fernet key in the key repository %(path)s; run '
+                '"tacker-vimmon-manage-keys setup" with the same '
+                'configuration.')
+    code = 503
+
+
+class VimSecretUndecryptable(TackerVimmonException):
+    msg_fmt = _('The secrets of VIM %(vim_id)s cannot be decrypted with any '
+                'key in %(path)s; a key they need was pruned or the '
+                'repository is not the one shared by the API nodes.')
+    code = 500

@@ -191,3 +191,29 @@ def event_get_all(context, filters=None, project_id=None):
         query = query.where(models.Event.tenant_id == project_id)
     query = query.order_by(models.Event.timestamp, models.Event.id)
     return list(context.session.execute(query).scalars())
+
+
+# Key rotation (tacker-vimmon-manage-keys, issue 4).
+
+@main_context_manager.reader
+def vim_secret_get_all(context):
+    """(vim_id, auth_cred_secret) of every VIM that has secrets."""
+    query = sa.select(models.Vim.id, models.Vim.auth_cred_secret).where(
+        models.Vim.auth_cred_secret.is_not(None))
+    return [tuple(row) for row in context.session.execute(query)]
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_secret_replace(context, vim_id, old_secret, new_secret):
+    """Swap a VIM's encrypted secrets unless they changed meanwhile.
+
+    Returns True when replaced; an update by the API in between wins.
+    """
+    result = context.session.execute(
+        sa.update(models.Vim)
+        .where(models.Vim.id == vim_id,
+               models.Vim.auth_cred_secret == old_secret)
+        .values(auth_cred_secret=new_secret)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1

@@ -1,0 +1,141 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The middleware the application is built from (in code, no paste)."""
+
+import io
+import time
+
+from oslo_log import log as logging
+import webob
+import webob.dec
+import webob.exc
+
+from tacker_vimmon.api import wsgi_util
+from tacker_vimmon.common import context as vimmon_context
+from tacker_vimmon.common import exception
+
+LOG = logging.getLogger(__name__)
+
+HEALTHCHECK_PATH = '/healthcheck'
+
+
+def fault_body(error_type, message, detail=''):
+    """The error format python-tackerclient shows to its user."""
+    return {'TackerError': {'type': error_type, 'message': message,
+                            'detail': detail}}
+
+
+def fault_response(status, error_type, message):
+    return wsgi_util.json_response(status,
+                                   fault_body(error_type, message))
+
+
+class Middleware:
+    def __init__(self, application):
+        self.application = application
+
+
+class FaultWrapper(Middleware):
+    """Turn every error into a TackerError body; log each request."""
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        started = time.monotonic()
+        try:
+            response = req.get_response(self.application)
+        except exception.TackerVimmonException as error:
+            response = fault_response(error.code, error.type_name,
+                                      error.format_message())
+        except webob.exc.HTTPException as error:
+            response = fault_response(error.code, type(error).__name__,
+                                      error.explanation)
+        except Exception:
+            LOG.exception('Unexpected error serving %s %s', req.method,
+                          req.path)
+            response = fault_response(
+                500, 'InternalServerError',
+                'The server failed to serve the request; its log has the '
+                'details (request %s).'
+                % req.environ.get('openstack.request_id', '?'))
+        LOG.info('%(method)s %(path)s status: %(status)s time: %(time).3f',
+                 {'method': req.method, 'path': req.path[:200],
+                  'status': response.status_int,
+                  'time': time.monotonic() - started})
+        return response
+
+
+class Healthcheck(Middleware):
+    """GET /healthcheck answers 200 without authentication."""
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        if req.path != HEALTHCHECK_PATH:
+            return req.get_response(self.application)
+        if req.method not in ('GET', 'HEAD'):
+            return fault_response(405, 'HTTPMethodNotAllowed',
+                                  'Use GET on %s.' % HEALTHCHECK_PATH)
+        return webob.Response(body=b'OK', content_type='text/plain',
+                              charset='utf-8')
+
+
+class BodySizeLimit(Middleware):
+    """Refuse a body larger than the limit with 413, before it is read."""
+
+    def __init__(self, application, limit):
+        super().__init__(application)
+        self.limit = limit
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        too_large = exception.RequestTooLarge(limit=self.limit)
+        if req.content_length is not None:
+            if req.content_length > self.limit:
+                return fault_response(413, too_large.type_name,
+                                      too_large.format_message())
+        elif req.is_body_readable:
+            # Chunked: read at most one byte past the limit.
+            body = req.body_file.read(self.limit + 1)
+            if len(body) > self.limit:
+                return fault_response(413, too_large.type_name,
+                                      too_large.format_message())
+            req.body_file = io.BytesIO(body)
+            req.content_length = len(body)
+        return req.get_response(self.application)
+
+
+class NoAuth(Middleware):
+    """Act in a configured (or header-given) project with set roles.
+
+    For local runs and demos: anyone who can reach the port is trusted.
+    """
+
+    def __init__(self, application, project_id, roles):
+        super().__init__(application)
+        self.project_id = project_id
+        self.roles = ','.join(roles)
+
+    def __call__(self, environ, start_response):
+        environ.setdefault('HTTP_X_PROJECT_ID', self.project_id)
+        environ.setdefault('HTTP_X_ROLES', self.roles)
+        environ.setdefault('HTTP_X_USER_ID', 'noauth')
+        environ.setdefault('HTTP_X_IDENTITY_STATUS', 'Confirmed')
+        return self.application(environ, start_response)
+
+
+class ContextMiddleware(Middleware):
+    """Build the request context from the identity headers."""
+
+    def __call__(self, environ, start_response):
+        environ[wsgi_util.CONTEXT_KEY] = (
+            vimmon_context.RequestContext.from_environ(environ))
+        return self.application(environ, start_response)
