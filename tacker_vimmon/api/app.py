@@ -54,7 +54,7 @@ def _make_mapper():
             mapper.connect(path, handler=handler,
                            conditions={'method': [method]})
         # Matched only when no method above did.
-        mapper.connect(path, handler=None, allowed=sorted(methods))
+        mapper.connect(path, handler=None, allowed=', '.join(sorted(methods)))
     return mapper
 
 
@@ -76,7 +76,7 @@ class Router:
         handler = match.pop('handler')
         if handler is None:
             raise MethodNotAllowed(method=req.method[:16],
-                                   allowed=', '.join(match['allowed']))
+                                   allowed=match['allowed'])
         req.urlvars = match
         return req.get_response(handler)
 
