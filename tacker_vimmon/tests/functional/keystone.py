@@ -112,6 +112,9 @@ max_password_length = 72
 enabled = true
 backend = dogpile.cache.memory
 """
+# Raise when the way a template is built changes, so that old ones are
+# not used.
+TEMPLATE_VERSION = '1'
 # What a template holds besides its identities.json.
 STATE_ITEMS = ('keystone.db', 'fernet-keys', 'credential-keys')
 
@@ -157,8 +160,9 @@ def _write_config(state):
 def _template_hash():
     """Names a template: it changes with Keystone's install and our setup."""
     digest = hashlib.sha256()
-    for part in (_read(KEYSTONE_STAMP), CONFIG_TEMPLATE, repr(IDENTITIES),
-                 repr((ADMIN, REGION)), _read(SERVER_SCRIPT)):
+    for part in (TEMPLATE_VERSION, _read(KEYSTONE_STAMP), CONFIG_TEMPLATE,
+                 repr(IDENTITIES), repr((ADMIN, REGION)),
+                 _read(SERVER_SCRIPT)):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 
@@ -169,7 +173,6 @@ def _read(path):
             return f.read()
     except FileNotFoundError:
         return ''
-
 
 
 class _Server:
@@ -276,12 +279,24 @@ class _Template:
         with open(self.path + '.lock', 'w') as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(self.identities_file):
+                self._remove_interrupted_builds()
                 self._build()
         with open(self.identities_file) as f:
             return json.load(f)
 
+    def _building_prefix(self):
+        return 'building-%s-' % os.path.basename(self.path)
+
+    def _remove_interrupted_builds(self):
+        """Builds of this template left by a killed run (we hold its lock)."""
+        for name in os.listdir(self.root):
+            if name.startswith(self._building_prefix()):
+                shutil.rmtree(os.path.join(self.root, name),
+                              ignore_errors=True)
+
     def _build(self):
-        building = tempfile.mkdtemp(prefix='building-', dir=self.root)
+        building = tempfile.mkdtemp(prefix=self._building_prefix(),
+                                    dir=self.root)
         try:
             identities = self._bootstrap(building)
             with open(os.path.join(building, 'identities.json'), 'w') as f:
@@ -333,12 +348,21 @@ class _Template:
                 [manage, '--config-file', config, *command],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 env=dict(os.environ, **(env or {}))) for command in commands]
-            statuses = [child.wait(timeout=MANAGE_TIMEOUT)
-                        for child in children]
+            statuses = [_wait_or_kill(child) for child in children]
         if any(statuses):
             raise base.ServiceUnavailable(
                 'keystone-manage %s failed:\n%s' % (
                     ', '.join(c[0] for c in commands), _log_tail(log_path)))
+
+
+def _wait_or_kill(child):
+    """The exit status of child; a child past MANAGE_TIMEOUT is killed."""
+    try:
+        return child.wait(timeout=MANAGE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return 'killed after %s s' % MANAGE_TIMEOUT
 
 
 # keystone-manage creates key repositories owned by this user.
