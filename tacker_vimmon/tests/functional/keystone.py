@@ -86,6 +86,7 @@ START_TIMEOUT = 60
 MANAGE_TIMEOUT = 180
 PORT_IN_USE = 98  # keystone_wsgi.py's exit status for a taken port
 PORT_ATTEMPTS = 3
+SERVING = 'keystone serving on %s\n'  # keystone_wsgi.py's log line
 
 # Placeholders are filled with the instance's own directory. Two settings
 # make Keystone fast enough for tests: 4 bcrypt rounds (the default of 12
@@ -169,7 +170,7 @@ def _template_hash():
 
 def _read(path):
     try:
-        with open(path) as f:
+        with open(path, errors='replace') as f:
             return f.read()
     except FileNotFoundError:
         return ''
@@ -226,9 +227,13 @@ class _Server:
     def _ready_or_exited(self):
         if self.process.poll() is not None:
             return 'exited'
+        # Until our process says it serves, whatever answers on the port
+        # (a lost race for it) is not our Keystone.
+        if SERVING % self.url not in _read(self.log):
+            return None
         try:
             response = requests.get(self.url + '/v3', timeout=5)
-        except requests.ConnectionError:
+        except requests.RequestException:
             return None
         return 'ready' if response.status_code == 200 else None
 
@@ -327,8 +332,8 @@ class _Template:
             '--bootstrap-internal-url', _identity_url(TEMPLATE_URL),
             '--bootstrap-admin-url', _identity_url(TEMPLATE_URL)],
             env={'OS_BOOTSTRAP_PASSWORD': admin_password})
-        server.start()
         try:
+            server.start()
             identities = _create_identities(server.url, admin_password)
         finally:
             server.stop()
@@ -428,8 +433,8 @@ class KeystoneFixture(fixtures.Fixture):
             else:
                 shutil.copy2(source, self.state)
         self.server = _Server(self.state)
-        self.server.start()
         self.addCleanup(self.server.stop)
+        self.server.start()
         self.url = self.server.url
         self.auth_url = _identity_url(self.url)
         self.log_file = self.server.log
