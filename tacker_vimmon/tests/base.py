@@ -39,13 +39,19 @@ def _register_log_options():
 class TestCase(testtools.TestCase):
     """A test with a clean configuration and no leaked environment."""
 
+    # Seconds before the test is interrupted; OS_TEST_TIMEOUT overrides.
+    # End-to-end tests that start several services raise it: an interrupt
+    # in the middle of their clean-up would leak what they started.
+    TIMEOUT = 120
+
     def setUp(self):
         super().setUp()
         _register_log_options()
         self.useFixture(fixtures.NestedTempfile())
         self.useFixture(fixtures.TempHomeDir())
         self.useFixture(fixtures.Timeout(
-            int(os.environ.get('OS_TEST_TIMEOUT', 120)), gentle=True))
+            int(os.environ.get('OS_TEST_TIMEOUT', self.TIMEOUT)),
+            gentle=True))
         if os.environ.get('OS_STDOUT_CAPTURE', '1') != '0':
             self.useFixture(fixtures.MonkeyPatch(
                 'sys.stdout', self.useFixture(

@@ -209,6 +209,10 @@ class MistralFixture(fixtures.Fixture):
                                    % (' '.join(command), done.returncode,
                                       done.stderr[-3000:]))
 
+    def start_again(self):
+        """Start a stopped server again: same port, database and vhost."""
+        self._start(os.path.join(VENV, 'bin', 'mistral-server'))
+
     def _start(self, server):
         env = dict(os.environ, **self.environment)
         with open(self.log_path, 'ab') as log:

@@ -31,6 +31,7 @@ import fcntl
 import ipaddress
 import os
 import subprocess
+import time
 
 import fixtures
 from oslo_utils import uuidutils
@@ -94,6 +95,42 @@ def _pid_alive(pid):
     except PermissionError:
         return True
     return True
+
+
+NAMESPACE_PREFIX = 'tvm-test-'
+# A namespace younger than this may be one another process is making.
+_REAP_AFTER = 60
+
+
+def _reap_leftovers(live_indexes):
+    """Delete test namespaces whose index no live test holds.
+
+    A run killed before its clean-up leaves its namespaces (and their veth
+    pairs, with addresses of the test range) behind; reusing their
+    addresses would make a downed test host still answer. Called with the
+    bookkeeping lock held.
+    """
+    netns_dir = '/run/netns'
+    try:
+        names = os.listdir(netns_dir)
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        index = _index_of(name)
+        if index is None or index in live_indexes:
+            continue
+        if now - os.stat(os.path.join(netns_dir, name)).st_mtime < _REAP_AFTER:
+            continue
+        ip('netns', 'del', name, check=False)
+
+
+def _index_of(namespace):
+    """The address index in a test namespace's name, or None."""
+    if not namespace.startswith(NAMESPACE_PREFIX):
+        return None
+    index = namespace[len(NAMESPACE_PREFIX):].split('-', 1)[0]
+    return int(index) if index.isdigit() else None
 
 
 def _owner_alive(name):
@@ -207,8 +244,13 @@ class NetnsHosts(fixtures.Fixture):
         with _locked():
             used = {int(name.split('-')[1]) for name in os.listdir(STATE_DIR)
                     if name.startswith('index-') and _owner_alive(name)}
+            _reap_leftovers(used)
+            # Belt and braces: an address still on an interface (a host of
+            # a run that was killed before its clean-up) is never reused.
+            taken = ip('-o', 'addr', 'show')
             free = [i for i in range(1, IPV4_RANGE.num_addresses // 4)
-                    if i not in used][:count]
+                    if i not in used
+                    and ' %s/' % IPV4_RANGE[i * 4 + 1] not in taken][:count]
             for index in free:
                 path = os.path.join(STATE_DIR, 'index-%d' % index)
                 with open(path, 'w') as f:
@@ -218,8 +260,8 @@ class NetnsHosts(fixtures.Fixture):
 
     def _make_host(self, index):
         tag = uuidutils.generate_uuid(dashed=False)[:8]
-        host = NetnsHost('tvm-test-%s' % tag, 'tvm%sn' % tag,
-                         'tvm%sh' % tag, index)
+        host = NetnsHost('%s%d-%s' % (NAMESPACE_PREFIX, index, tag),
+                         'tvm%sn' % tag, 'tvm%sh' % tag, index)
         ip('netns', 'add', host.namespace)
         self.addCleanup(ip, 'netns', 'del', host.namespace, check=False)
         ip('link', 'add', host.outer_if, 'type', 'veth', 'peer', 'name',
