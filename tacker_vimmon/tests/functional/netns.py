@@ -161,6 +161,13 @@ class NetnsHost:
         self.ipv6 = str(prefix[2])
         self.outer_ipv6 = str(prefix[1])
 
+    def set_sysctl(self, name, value):
+        """Set a sysctl of the namespace (no procps needed)."""
+        path = '/proc/sys/' + name.replace('.', '/')
+        subprocess.run(['ip', 'netns', 'exec', self.namespace, 'sh', '-c',
+                        'echo "$1" > "$2"', 'sh', value, path],
+                       check=True, timeout=IP_TIMEOUT)
+
     def set_down(self):
         """Take the interface down inside the namespace."""
         ip('-n', self.namespace, 'link', 'set', 'dev', self.inner_if,
@@ -234,9 +241,7 @@ class NetnsHosts(fixtures.Fixture):
         inside = ('-n', host.namespace)
         # Keep the IPv6 address across set_down()/set_up(); the kernel
         # drops it on link down otherwise.
-        subprocess.run(['ip', 'netns', 'exec', host.namespace, 'sysctl',
-                        '-qw', 'net.ipv6.conf.all.keep_addr_on_down=1'],
-                       check=True, timeout=IP_TIMEOUT)
+        host.set_sysctl('net.ipv6.conf.all.keep_addr_on_down', '1')
         ip(*inside, 'link', 'set', 'dev', 'lo', 'up')
         ip(*inside, 'addr', 'add', host.ipv4 + '/30', 'dev', host.inner_if)
         ip(*inside, '-6', 'addr', 'add', host.ipv6 + '/64', 'dev',
