@@ -104,6 +104,19 @@ def _owner_alive(name):
         return False
 
 
+def _indexes_on_links():
+    """The /30 indexes whose addresses some interface here holds."""
+    indexes = set()
+    for line in ip('-o', '-4', 'addr', 'show').splitlines():
+        fields = line.split()
+        address = fields[fields.index('inet') + 1].split('/')[0]
+        if ipaddress.ip_address(address) in IPV4_RANGE:
+            offset = int(ipaddress.ip_address(address)) - int(
+                IPV4_RANGE.network_address)
+            indexes.add(offset // 4)
+    return indexes
+
+
 class ProbeGuard(fixtures.Fixture):
     """The ``unreachable`` routes over the test ranges, shared and counted.
 
@@ -214,6 +227,9 @@ class NetnsHosts(fixtures.Fixture):
         with _locked():
             used = {int(name.split('-')[1]) for name in os.listdir(STATE_DIR)
                     if name.startswith('index-') and _owner_alive(name)}
+            # A run that was killed leaves its hosts behind: their
+            # addresses are taken whatever the bookkeeping says.
+            used |= _indexes_on_links()
             free = [i for i in range(1, IPV4_RANGE.num_addresses // 4)
                     if i not in used][:count]
             for index in free:
