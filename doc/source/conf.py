@@ -15,6 +15,7 @@
 extensions = [
     'openstackdocstheme',
     'oslo_config.sphinxext',
+    'oslo_policy.sphinxext',
 ]
 
 openstackdocs_repo_name = 'tacker-vimmon/tacker-vimmon'

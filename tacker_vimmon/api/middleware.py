@@ -45,6 +45,20 @@ class Middleware:
         self.application = application
 
 
+def _raw_path(environ):
+    """PATH_INFO as sent (WSGI gives it as latin-1 text), for logs."""
+    return environ.get('PATH_INFO', '')[:200]
+
+
+def _check_path(req):
+    # webob decodes the path as UTF-8 when it is first asked for it.
+    try:
+        req.path_info  # noqa: B018
+    except UnicodeDecodeError:
+        raise exception.InvalidInput(field='URL path',
+                                     reason='not valid UTF-8')
+
+
 class FaultWrapper(Middleware):
     """Turn every error into a TackerError body; log each request."""
 
@@ -52,6 +66,7 @@ class FaultWrapper(Middleware):
     def __call__(self, req):
         started = time.monotonic()
         try:
+            _check_path(req)
             response = req.get_response(self.application)
         except exception.TackerVimmonException as error:
             response = fault_response(error.code, error.type_name,
@@ -61,14 +76,14 @@ class FaultWrapper(Middleware):
                                       error.explanation)
         except Exception:
             LOG.exception('Unexpected error serving %s %s', req.method,
-                          req.path)
+                          _raw_path(req.environ))
             response = fault_response(
                 500, 'InternalServerError',
                 'The server failed to serve the request; its log has the '
                 'details (request %s).'
                 % req.environ.get('openstack.request_id', '?'))
         LOG.info('%(method)s %(path)s status: %(status)s time: %(time).3f',
-                 {'method': req.method, 'path': req.path[:200],
+                 {'method': req.method, 'path': _raw_path(req.environ),
                   'status': response.status_int,
                   'time': time.monotonic() - started})
         return response
@@ -77,15 +92,16 @@ class FaultWrapper(Middleware):
 class Healthcheck(Middleware):
     """GET /healthcheck answers 200 without authentication."""
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        if req.path != HEALTHCHECK_PATH:
-            return req.get_response(self.application)
-        if req.method not in ('GET', 'HEAD'):
-            return fault_response(405, 'HTTPMethodNotAllowed',
-                                  'Use GET on %s.' % HEALTHCHECK_PATH)
-        return webob.Response(body=b'OK', content_type='text/plain',
-                              charset='utf-8')
+    def __call__(self, environ, start_response):
+        if environ.get('PATH_INFO') != HEALTHCHECK_PATH:
+            return self.application(environ, start_response)
+        if environ['REQUEST_METHOD'] not in ('GET', 'HEAD'):
+            response = fault_response(405, 'HTTPMethodNotAllowed',
+                                      'Use GET on %s.' % HEALTHCHECK_PATH)
+        else:
+            response = webob.Response(body=b'OK', content_type='text/plain',
+                                      charset='utf-8')
+        return response(environ, start_response)
 
 
 class BodySizeLimit(Middleware):

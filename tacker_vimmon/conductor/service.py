@@ -28,6 +28,9 @@ from oslo_service import service
 
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import manager
+from tacker_vimmon.conductor import reconciler
+from tacker_vimmon.monitor import lifecycle
+from tacker_vimmon.monitor import mistral
 
 LOG = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ class ConductorService(service.Service):
         super().__init__()
         self.conf = conf
         self.server = None
+        self.reconciler = None
 
     def start(self):
         super().start()
@@ -50,8 +54,21 @@ class ConductorService(service.Service):
                  '%(exchange)s', {'host': self.conf.host,
                                   'topic': self.conf.conductor.topic,
                                   'exchange': rpc.CONTROL_EXCHANGE})
+        if self.conf.reconciler.enabled:
+            self.reconciler = self._make_reconciler()
+            self.reconciler.start()
+
+    def _make_reconciler(self):
+        monitors = mistral.MistralMonitors(self.conf)
+        return reconciler.Reconciler(
+            lifecycle.MonitorLifecycle(self.conf, monitors=monitors,
+                                       wake=lifecycle.rpc_waker()),
+            monitors, conf=self.conf)
 
     def stop(self, graceful=True):
+        if self.reconciler is not None:
+            self.reconciler.stop()
+            self.reconciler = None
         # stop() ends the intake of new calls; wait() lets the calls in
         # flight finish and send their answers.
         if self.server is not None:

@@ -36,6 +36,7 @@ LOG = logging.getLogger(__name__)
 
 TOPIC = 'tacker_vimmon_monitors'
 RPC_API_VERSION = '1.0'
+WAKE_RETRIES = 1
 
 
 class WakeupEndpoint:
@@ -131,8 +132,11 @@ def wake_monitors(transport, action_ids, context=None):
     client = rpc.get_client(rpc.target(TOPIC, version=RPC_API_VERSION,
                                        fanout=True), transport=transport)
     try:
-        client.cast(context or vimmon_context.get_admin_context(), 'wake',
-                    action_ids=action_ids)
+        # A request must not hang on a broker that is away: one retry, then
+        # give up (the monitors still exit at their next check-in).
+        client.prepare(retry=WAKE_RETRIES).cast(
+            context or vimmon_context.get_admin_context(), 'wake',
+            action_ids=action_ids)
     except messaging.MessagingException as error:
         LOG.warning('Could not ask monitors %(ids)s to check in early '
                     '(they will at their next check-in): %(error)s',

@@ -33,6 +33,7 @@ from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.monitor import fastpath
 from tacker_vimmon.monitor import mistral
 
 LOG = logging.getLogger(__name__)
@@ -45,9 +46,6 @@ def rpc_waker():
     a fanout topic; a woken monitor checks in at once and, no longer
     wanted, exits within seconds instead of at its next check-in.
     """
-    # Imported here: the fast path is optional for this module's users.
-    from tacker_vimmon.monitor import fastpath
-
     def wake(action_ids):
         fastpath.wake_monitors(rpc.get_transport(), action_ids)
     return wake
@@ -144,17 +142,24 @@ class MonitorLifecycle:
         return True
 
     def _remove(self, workflow_id, execution_id, action_id):
+        if workflow_id or execution_id:
+            self._delete_from_mistral(workflow_id, execution_id)
+        if action_id and self._wake is not None:
+            self._wake_quietly(action_id)
+
+    def _delete_from_mistral(self, workflow_id, execution_id):
         try:
             self._monitors.delete(workflow_id, execution_id)
         except exception.TackerVimmonException as error:
             LOG.warning('Could not remove the monitor workflow %(wf)s from '
                         'Mistral (the reconciler will retry): %(error)s',
                         {'wf': workflow_id, 'error': error})
-        if action_id and self._wake is not None:
-            try:
-                self._wake([action_id])
-            except Exception as error:  # noqa: BLE001 - fast path only
-                # Correctness never depends on the fast path: the action
-                # still exits at its next check-in.
-                LOG.info('Could not wake monitor %(action)s: %(error)s',
-                         {'action': action_id, 'error': error})
+
+    def _wake_quietly(self, action_id):
+        try:
+            self._wake([action_id])
+        except Exception as error:  # noqa: BLE001 - fast path only
+            # Correctness never depends on the fast path: the action
+            # still exits at its next check-in.
+            LOG.info('Could not wake monitor %(action)s: %(error)s',
+                     {'action': action_id, 'error': error})

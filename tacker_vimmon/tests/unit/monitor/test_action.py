@@ -179,9 +179,12 @@ class TestFastPath(base.TestCase):
 
     def test_broadcast_failure_is_only_logged(self):
         client = mock.Mock()
-        client.cast.side_effect = messaging.MessagingException('down')
+        client.prepare.return_value.cast.side_effect = (
+            messaging.MessagingException('down'))
         with mock.patch.object(rpc, 'get_client', return_value=client):
             fastpath.wake_monitors(mock.Mock(), [ACTION_ID])
+        # Bounded retries: an away broker must not hang the caller.
+        client.prepare.assert_called_once_with(retry=fastpath.WAKE_RETRIES)
         self.assertIn('Could not ask monitors', self._log.output)
 
     def setUp(self):
