@@ -37,6 +37,7 @@ from tacker_vimmon.monitor import prober
 LOG = logging.getLogger(__name__)
 
 CONFIG_FILE_ENV = 'TACKER_VIMMON_CONFIG_FILE'
+SEND_RETRIES = 2
 DEFAULT_CONFIG_FILE = '/etc/tacker-vimmon/tacker-vimmon.conf'
 
 _lock = threading.Lock()
@@ -82,6 +83,11 @@ class Runtime:
         self.conductor = rpcapi.ConductorAPI(
             topic=conf.conductor.topic, transport=self.transport,
             timeout=conf.vim_monitor.report_timeout)
+        # oslo.messaging retries sending forever while the broker is down,
+        # which would stop the monitor's probing too; a few retries, then
+        # ConductorUnreachable and the loop's own back-off.
+        self.conductor.client = self.conductor.client.prepare(
+            retry=SEND_RETRIES)
         self.wakeups = fastpath.Listener(self.transport)
         self.context = vimmon_context.get_admin_context()
 

@@ -40,6 +40,7 @@ import fixtures
 from oslo_config import cfg
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from tacker_vimmon.common import context as vimmon_context
@@ -116,6 +117,22 @@ def wait_all(pending, check, timeout):
     return done
 
 
+def changed_since(context, since, status, timeout):
+    """{vim_id: seconds from since[vim_id] to the change to status}.
+
+    Read from the row's updated_at, which the conductor sets when the
+    status changes: no polling delay in the figures.
+    """
+    def arrived():
+        rows = {v.id: v for v in db_api.vim_get_all(context)}
+        return all(rows[v].status == status for v in since) and rows
+
+    rows = base.wait_for(arrived, timeout, interval=POLL,
+                         message='every VIM %s' % status)
+    return {vim_id: (rows[vim_id].updated_at - start).total_seconds()
+            for vim_id, start in since.items()}
+
+
 def run(args):
     context = vimmon_context.get_admin_context()
     stack = Stack(args.vims)
@@ -138,22 +155,15 @@ def run(args):
             db_api.vim_update(context, vim.id, {'action_id': action_id})
             monitor = monitors.create(vim.id, action_id, url, probe)
             vims[vim.id] = (host, action_id, monitor)
-            created_at[vim.id] = time.monotonic()
-
-        def with_status(status):
-            def check(keys):
-                return [v.id for v in db_api.vim_get_all(context)
-                        if v.id in keys and v.status == status]
-            return check
-
-        registered = wait_all(dict(created_at), with_status('REACHABLE'),
-                              args.timeout_all)
+            created_at[vim.id] = timeutils.utcnow()
+        registered = changed_since(context, created_at, 'REACHABLE',
+                                   args.timeout_all)
         down_at = {}
         for vim_id, (host, _a, _m) in vims.items():
             host.set_down()
-            down_at[vim_id] = time.monotonic()
-        detected = wait_all(down_at, with_status('UNREACHABLE'),
-                            args.timeout_all)
+            down_at[vim_id] = timeutils.utcnow()
+        detected = changed_since(context, down_at, 'UNREACHABLE',
+                                 args.timeout_all)
 
         ids = list(vims)
         fast, slow = ids[::2], ids[1::2]
@@ -162,6 +172,10 @@ def run(args):
             db_api.vim_update(context, vim_id,
                               {'action_id': uuidutils.generate_uuid()})
             retired[vim_id] = time.monotonic()
+        # The fast path counts from the wake-up, sent once all are retired.
+        woken = time.monotonic()
+        for vim_id in fast:
+            retired[vim_id] = woken
         fastpath.wake_monitors(stack.transport,
                                [vims[vim_id][1] for vim_id in fast])
         by_execution = {vims[v][2].execution_id: v for v in ids}

@@ -141,6 +141,19 @@ def _owner_alive(name):
         return False
 
 
+def _indexes_on_links():
+    """The /30 indexes whose addresses some interface here holds."""
+    indexes = set()
+    for line in ip('-o', '-4', 'addr', 'show').splitlines():
+        fields = line.split()
+        address = fields[fields.index('inet') + 1].split('/')[0]
+        if ipaddress.ip_address(address) in IPV4_RANGE:
+            offset = int(ipaddress.ip_address(address)) - int(
+                IPV4_RANGE.network_address)
+            indexes.add(offset // 4)
+    return indexes
+
+
 class ProbeGuard(fixtures.Fixture):
     """The ``unreachable`` routes over the test ranges, shared and counted.
 
@@ -198,6 +211,13 @@ class NetnsHost:
         self.ipv6 = str(prefix[2])
         self.outer_ipv6 = str(prefix[1])
 
+    def set_sysctl(self, name, value):
+        """Set a sysctl of the namespace (no procps needed)."""
+        path = '/proc/sys/' + name.replace('.', '/')
+        subprocess.run(['ip', 'netns', 'exec', self.namespace, 'sh', '-c',
+                        'echo "$1" > "$2"', 'sh', value, path],
+                       check=True, timeout=IP_TIMEOUT)
+
     def set_down(self):
         """Take the interface down inside the namespace."""
         ip('-n', self.namespace, 'link', 'set', 'dev', self.inner_if,
@@ -245,12 +265,11 @@ class NetnsHosts(fixtures.Fixture):
             used = {int(name.split('-')[1]) for name in os.listdir(STATE_DIR)
                     if name.startswith('index-') and _owner_alive(name)}
             _reap_leftovers(used)
-            # Belt and braces: an address still on an interface (a host of
-            # a run that was killed before its clean-up) is never reused.
-            taken = ip('-o', 'addr', 'show')
+            # A run that was killed leaves its hosts behind: their
+            # addresses are taken whatever the bookkeeping says.
+            used |= _indexes_on_links()
             free = [i for i in range(1, IPV4_RANGE.num_addresses // 4)
-                    if i not in used
-                    and ' %s/' % IPV4_RANGE[i * 4 + 1] not in taken][:count]
+                    if i not in used][:count]
             for index in free:
                 path = os.path.join(STATE_DIR, 'index-%d' % index)
                 with open(path, 'w') as f:
@@ -276,9 +295,7 @@ class NetnsHosts(fixtures.Fixture):
         inside = ('-n', host.namespace)
         # Keep the IPv6 address across set_down()/set_up(); the kernel
         # drops it on link down otherwise.
-        subprocess.run(['ip', 'netns', 'exec', host.namespace, 'sysctl',
-                        '-qw', 'net.ipv6.conf.all.keep_addr_on_down=1'],
-                       check=True, timeout=IP_TIMEOUT)
+        host.set_sysctl('net.ipv6.conf.all.keep_addr_on_down', '1')
         ip(*inside, 'link', 'set', 'dev', 'lo', 'up')
         ip(*inside, 'addr', 'add', host.ipv4 + '/30', 'dev', host.inner_if)
         ip(*inside, '-6', 'addr', 'add', host.ipv6 + '/64', 'dev',

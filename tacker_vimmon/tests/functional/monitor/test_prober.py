@@ -142,9 +142,7 @@ class TestUnprivilegedIcmp(ProberTestCase):
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     def _ping_group_range(self, value):
-        subprocess.run(['ip', 'netns', 'exec', self.host.namespace, 'sysctl',
-                        '-qw', 'net.ipv4.ping_group_range=%s' % value],
-                       check=True, timeout=30)
+        self.host.set_sysctl('net.ipv4.ping_group_range', value)
 
     def test_dgram_works_when_the_group_is_allowed(self):
         self._ping_group_range('0 2147483647')

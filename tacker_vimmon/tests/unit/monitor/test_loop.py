@@ -140,6 +140,27 @@ class TestMonitorLoop(base.TestCase):
         self.assertEqual('bad_action', result['exit_reason'])
         self.assertFalse(wakeup.is_set())
 
+    def test_wakeup_between_rounds_checks_in_before_probing(self):
+        wakeup = threading.Event()
+
+        class WokenDuringPause(Script):
+            def report(inner, status):
+                answer = Script.report(inner, status)
+                wakeup.set()  # arrives while the loop pauses
+                return answer
+
+        clock = FakeClock()
+        script = WokenDuringPause(self, [True, True], clock)
+        replies = iter(['REACHABLE', loop.BAD_ACTION])
+        result = loop.MonitorLoop(
+            'vim-1', 'action-1', script.probe_round,
+            lambda status: script.report(status) and next(replies),
+            SETTINGS, wakeup=wakeup, clock=clock).run()
+        # Both reports came after the first round: no probe in between.
+        self.assertEqual([(1, 'REACHABLE'), (1, 'REACHABLE')],
+                         script.reports)
+        self.assertEqual('bad_action', result['exit_reason'])
+
 
 class TestProbeSettings(base.TestCase):
 
