@@ -22,6 +22,7 @@ It listens on [api] bind_host:bind_port. In production run
 
 import signal
 import sys
+import threading
 
 from cheroot import wsgi
 from oslo_log import log as logging
@@ -36,15 +37,25 @@ from tacker_vimmon.db import migration
 LOG = logging.getLogger(__name__)
 
 
-def _stop_on_signals():
+# Seconds the requests in progress get to finish when the server stops.
+SHUTDOWN_TIMEOUT = 3
+
+
+def _stop_on_signals(server):
     def stop(signum, _frame):
         LOG.info('Signal %s received, stopping', signum)
-        # Raised in the serving (main) thread; main() then stops the
-        # server, which finishes the requests in progress.
-        raise SystemExit(0)
+        # Not from the handler itself: it runs in the serving thread, in
+        # the middle of the connection loop whose locks stop() needs.
+        # serve() returns once the server is stopped.
+        stopper = threading.Thread(target=server.stop, name='stop')
+        stopper.start()
+        stopping.append(stopper)
+
+    stopping = []
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    return stopping
 
 
 def main(argv=None):
@@ -55,7 +66,8 @@ def main(argv=None):
     server = wsgi.Server((CONF.api.bind_host, CONF.api.bind_port),
                          application, numthreads=CONF.api.server_threads,
                          server_name='tacker-vimmon')
-    _stop_on_signals()
+    server.shutdown_timeout = SHUTDOWN_TIMEOUT
+    stopping = _stop_on_signals(server)
     LOG.info('tacker-vimmon-server listening on %s:%s (auth_strategy %s)',
              CONF.api.bind_host, CONF.api.bind_port, CONF.auth_strategy)
     try:
@@ -66,11 +78,9 @@ def main(argv=None):
         print('ERROR: cannot listen on %s:%s: %s' % (
             CONF.api.bind_host, CONF.api.bind_port, error), file=sys.stderr)
         raise SystemExit(1)
-    except SystemExit as stopping:
-        server.stop()
-        LOG.info('tacker-vimmon-server stopped')
-        if stopping.code:
-            raise
+    for stopper in stopping:
+        stopper.join()
+    LOG.info('tacker-vimmon-server stopped')
 
 
 if __name__ == '__main__':

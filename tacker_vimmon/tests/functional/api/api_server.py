@@ -31,12 +31,15 @@ import sys
 
 import fixtures
 import requests
+import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
 
+from tacker_vimmon.common import crypto
+from tacker_vimmon.db import migration
 from tacker_vimmon.tests.functional import base
 
 START_TIMEOUT = 30
-STOP_TIMEOUT = 15
+STOP_TIMEOUT = 30
 
 
 def console_script(name):
@@ -113,8 +116,15 @@ class ApiServerProcess(fixtures.Fixture):
         self.url = 'http://127.0.0.1:%d' % self.port
         with open(self.config_path, 'w') as config:
             config.write(_render(self._sections()))
-        self.run_command('tacker-vimmon-manage-keys', 'setup')
-        self.run_command('tacker-vimmon-db-manage', 'upgrade', 'head')
+        # In process: the same code as "tacker-vimmon-manage-keys setup" and
+        # "tacker-vimmon-db-manage upgrade head" (tested as commands
+        # elsewhere), without two more interpreter start-ups per server.
+        crypto.KeyRepository(self.key_repository).setup()
+        engine = sa.create_engine(self.db_url, poolclass=sa.pool.NullPool)
+        try:
+            migration.upgrade('head', engine=engine)
+        finally:
+            engine.dispose()
         self.start()
 
     def run_command(self, name, *args, check=True):
@@ -149,16 +159,20 @@ class ApiServerProcess(fixtures.Fixture):
             return False
 
     def stop(self):
-        """SIGTERM, then wait; returns the exit status."""
+        """SIGTERM; the server must exit 0 within STOP_TIMEOUT seconds."""
         if self.process is None or self.process.poll() is not None:
             return self.process and self.process.returncode
         self.process.send_signal(signal.SIGTERM)
         try:
-            return self.process.wait(STOP_TIMEOUT)
+            returncode = self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(STOP_TIMEOUT)
             raise AssertionError('tacker-vimmon-server ignored SIGTERM')
+        if returncode != 0:
+            raise AssertionError('tacker-vimmon-server exited %s on SIGTERM: '
+                                 '%s' % (returncode, self.output()))
+        return returncode
 
     def output(self):
         with open(self.output_path, errors='replace') as output:

@@ -70,6 +70,27 @@ class TestWsgiModule(base.FunctionalTestCase):
                          result.stdout)
 
 
+class TestKeystoneStrategy(base.FunctionalTestCase):
+    """auth_token is wired from our [keystone_authtoken] (no Keystone is
+    needed to refuse a request without a token; the real-Keystone suite
+    covers tokens)."""
+
+    def test_no_token_is_401_and_healthcheck_stays_open(self):
+        database = self.real_database('postgresql')
+        nobody = 'http://127.0.0.1:%d/identity' % base.free_port()
+        server = self.useFixture(api_server.ApiServerProcess(
+            database.url, auth_strategy='keystone', sections={
+                'keystone_authtoken': {'www_authenticate_uri': nobody,
+                                       'auth_url': nobody,
+                                       'auth_type': 'password'}}))
+        response = requests.get(server.url + '/v1.0/vims', timeout=30)
+        self.assertEqual(401, response.status_code, response.text)
+        self.assertEqual('Keystone uri="%s"' % nobody,
+                         response.headers['WWW-Authenticate'])
+        self.assertEqual(200, requests.get(server.url + '/healthcheck',
+                                           timeout=30).status_code)
+
+
 class TestKeyRotation(base.FunctionalTestCase):
 
     def setUp(self):
