@@ -266,6 +266,62 @@ def _monitor_report_postgresql(engine, params):
     return previous
 
 
+_REPORTS_POSTGRESQL = """
+SET LOCAL synchronous_commit TO OFF;
+WITH r (id, action_id, status) AS (VALUES {rows}),
+old AS (
+    SELECT vims.id, vims.tenant_id, vims.status FROM vims
+    JOIN r ON vims.id = r.id AND vims.action_id = r.action_id
+    ORDER BY vims.id
+    FOR UPDATE OF vims),
+upd AS (
+    UPDATE vims SET
+        status = r.status,
+        last_check_in_at = :now,
+        updated_at = CASE WHEN old.status = r.status
+                          THEN vims.updated_at ELSE :now END
+    FROM old JOIN r ON r.id = old.id
+    WHERE vims.id = old.id
+    RETURNING vims.id, old.tenant_id, old.status AS old_status,
+              r.status AS new_status),
+event AS (
+    INSERT INTO events (tenant_id, resource_id, resource_type,
+                        resource_state, event_type, event_details,
+                        timestamp)
+    SELECT tenant_id, id, :resource_type, new_status, :event_type,
+           jsonb_build_object('old_status', old_status,
+                              'new_status', new_status)::text,
+           :now
+    FROM upd WHERE old_status <> new_status ORDER BY id)
+SELECT id, old_status FROM upd
+"""
+
+
+def _monitor_reports_postgresql(engine, reports, now):
+    """Several reports (of distinct VIMs) in one statement.
+
+    Rows are locked in id order, so that two batches never deadlock.
+    """
+    params = {'now': now, 'resource_type': RESOURCE_TYPE_VIM,
+              'event_type': EVENT_MONITOR}
+    rows = []
+    for index, (vim_id, action_id, status) in enumerate(reports):
+        rows.append('(CAST(:v%d AS VARCHAR), CAST(:a%d AS VARCHAR), '
+                    'CAST(:s%d AS VARCHAR))' % (index, index, index))
+        params.update({'v%d' % index: vim_id, 'a%d' % index: action_id,
+                       's%d' % index: status})
+    statement = sa.text(_REPORTS_POSTGRESQL.format(rows=', '.join(rows)))
+    with engine.connect().execution_options(
+            isolation_level='AUTOCOMMIT') as connection:
+        previous = dict(connection.execute(statement, params).all())
+    for vim_id, _action_id, status in reports:
+        if vim_id in previous:
+            _last_status[vim_id] = status
+        else:
+            _last_status.pop(vim_id, None)
+    return [previous.get(vim_id) for vim_id, _a, _s in reports]
+
+
 def _monitor_report_locking(context, params):
     """Lock the row, then write what changed, in one transaction."""
     vims = models.Vim.__table__
@@ -318,3 +374,21 @@ def vim_monitor_report(context, vim_id, action_id, status):
     if engine.dialect.driver == 'psycopg2':
         return _monitor_report_postgresql(engine, params)
     return _monitor_report_locking(context, params)
+
+
+def monitor_reports_batchable():
+    """True when vim_monitor_reports stores a batch in one statement."""
+    return get_engine().dialect.driver == 'psycopg2'
+
+
+@oslo_db_api.retry_on_deadlock
+def vim_monitor_reports(context, reports):
+    """vim_monitor_report for several VIMs at once.
+
+    :param reports: [(vim_id, action_id, status)], each VIM at most once
+    :returns: the previous status (or None) of each, in the same order
+    """
+    if len(reports) == 1 or not monitor_reports_batchable():
+        return [vim_monitor_report(context, *report) for report in reports]
+    return _monitor_reports_postgresql(get_engine(), reports,
+                                       timeutils.utcnow())

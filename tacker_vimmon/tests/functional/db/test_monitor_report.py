@@ -88,6 +88,34 @@ class _MonitorReportTests:
         self.assertEqual(before.updated_at, after.updated_at)
         self.assertEqual(1, len(self.monitor_events()))
 
+    def test_a_group_of_reports_in_one_call(self):
+        other = db_api.vim_create(self.context,
+                                  test_api.vim_values(name='other')).id
+        db_api.vim_update(self.context, other, {'action_id': ACTION})
+        self.report('REACHABLE')
+        previous = db_api.vim_monitor_reports(self.context, [
+            (self.vim_id, ACTION, 'REACHABLE'),        # check-in
+            (other, ACTION, 'UNREACHABLE'),            # change
+            (other + 'x', ACTION, 'REACHABLE'),        # unknown VIM
+        ])
+        self.assertEqual(['REACHABLE', 'PENDING', None], previous)
+        previous = db_api.vim_monitor_reports(self.context, [
+            (other, 'stale', 'REACHABLE'),             # stale action
+            (self.vim_id, ACTION, 'UNREACHABLE'),      # change
+        ])
+        self.assertEqual([None, 'REACHABLE'], previous)
+        self.assertEqual('UNREACHABLE',
+                         db_api.vim_get(self.context, other).status)
+        self.assertEqual(
+            [{'old_status': 'PENDING', 'new_status': 'UNREACHABLE'}],
+            [e.event_details for e in db_api.event_get_all(
+                self.context, filters={'resource_id': other,
+                                       'event_type': 'MONITOR'})])
+        self.assertEqual(
+            [{'old_status': 'PENDING', 'new_status': 'REACHABLE'},
+             {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
+            self.monitor_events())
+
 
 def _replace_facade(facade):
     return test_fixtures.ReplaceEngineFacadeFixture(
