@@ -24,7 +24,6 @@ import inspect
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
-from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import exception
 from tacker_vimmon.conductor import group_commit
 from tacker_vimmon.conductor import rpcapi
@@ -87,12 +86,8 @@ class ConductorManager:
     target = messaging.Target(version=rpcapi.ConductorAPI.RPC_API_VERSION)
 
     def __init__(self):
-        self._reports = group_commit.GroupCommit(self._write_reports)
-
-    @staticmethod
-    def _write_reports(reports):
-        return db_api.vim_monitor_reports(
-            vimmon_context.get_admin_context(), reports)
+        self._report_writer = db_api.MonitorReportWriter()
+        self._reports = group_commit.GroupCommit(self._report_writer)
 
     def _store_report(self, context, vim_id, action_id, status):
         # Where the database can store a group of reports in one statement,

@@ -29,7 +29,7 @@ class _MonitorReportTests:
 
     def setUp(self):
         super().setUp()
-        database = self.real_database(self.backend)
+        self.database = database = self.real_database(self.backend)
         migration.upgrade('head', engine=database.engine)
         facade = enginefacade.transaction_context()
         facade.configure(connection=database.url.render_as_string(
@@ -88,22 +88,38 @@ class _MonitorReportTests:
         self.assertEqual(before.updated_at, after.updated_at)
         self.assertEqual(1, len(self.monitor_events()))
 
+
+def _replace_facade(facade):
+    return test_fixtures.ReplaceEngineFacadeFixture(
+        db_api.main_context_manager, facade)
+
+
+class TestMonitorReportPostgreSQL(_MonitorReportTests,
+                                  base.FunctionalTestCase):
+    backend = 'postgresql'
+
     def test_a_group_of_reports_in_one_call(self):
+        self.assertTrue(db_api.monitor_reports_batchable())
+        writer = db_api.MonitorReportWriter()
+        self.addCleanup(writer.close)
         other = db_api.vim_create(self.context,
                                   test_api.vim_values(name='other')).id
         db_api.vim_update(self.context, other, {'action_id': ACTION})
         self.report('REACHABLE')
-        previous = db_api.vim_monitor_reports(self.context, [
+        previous = writer([
             (self.vim_id, ACTION, 'REACHABLE'),        # check-in
             (other, ACTION, 'UNREACHABLE'),            # change
             (other + 'x', ACTION, 'REACHABLE'),        # unknown VIM
         ])
         self.assertEqual(['REACHABLE', 'PENDING', None], previous)
-        previous = db_api.vim_monitor_reports(self.context, [
+        previous = writer([
             (other, 'stale', 'REACHABLE'),             # stale action
             (self.vim_id, ACTION, 'UNREACHABLE'),      # change
         ])
         self.assertEqual([None, 'REACHABLE'], previous)
+        # A group of one takes the single-report path.
+        self.assertEqual(['UNREACHABLE'],
+                         writer([(self.vim_id, ACTION, 'UNREACHABLE')]))
         self.assertEqual('UNREACHABLE',
                          db_api.vim_get(self.context, other).status)
         self.assertEqual(
@@ -117,14 +133,20 @@ class _MonitorReportTests:
             self.monitor_events())
 
 
-def _replace_facade(facade):
-    return test_fixtures.ReplaceEngineFacadeFixture(
-        db_api.main_context_manager, facade)
-
-
-class TestMonitorReportPostgreSQL(_MonitorReportTests,
-                                  base.FunctionalTestCase):
-    backend = 'postgresql'
+    def test_writer_replaces_a_connection_the_database_dropped(self):
+        writer = db_api.MonitorReportWriter()
+        self.addCleanup(writer.close)
+        self.assertEqual(['PENDING'],
+                         writer([(self.vim_id, ACTION, 'REACHABLE')]))
+        pid = writer._connection.exec_driver_sql(
+            'SELECT pg_backend_pid()').scalar()
+        with self.database.engine.connect() as admin:
+            admin.execute(sa.text('SELECT pg_terminate_backend(:pid)'),
+                          {'pid': pid})
+        self.assertEqual(['REACHABLE'],
+                         writer([(self.vim_id, ACTION, 'UNREACHABLE')]))
+        self.assertEqual('UNREACHABLE',
+                         db_api.vim_get(self.context, self.vim_id).status)
 
 
 class TestMonitorReportMySQL(_MonitorReportTests, base.FunctionalTestCase):
