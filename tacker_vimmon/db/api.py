@@ -205,16 +205,21 @@ def event_get_all(context, filters=None, project_id=None):
 # waiting for the WAL flush (synchronous_commit off for that transaction
 # only): the flush cost ~3.5 ms per report here, most of a report's time.
 # A database crash can lose the last moments of reports; the action's next
-# check-in (same call, its current status) writes them again.
+# check-in (same call, its current status) writes them again. A report
+# waits at most 20 s for a row lock: the conductor writes one group at a
+# time, so one long-locked row must not hold up every report behind it
+# (and its caller gave up after [conductor] rpc_timeout anyway).
 
 _CHECK_IN_POSTGRESQL = sa.text("""
 SET LOCAL synchronous_commit TO OFF;
+SET LOCAL lock_timeout TO '20s';
 UPDATE vims SET last_check_in_at = :now
 WHERE id = :vim_id AND action_id = :action_id AND status = :status
 """)
 
 _REPORT_POSTGRESQL = sa.text("""
 SET LOCAL synchronous_commit TO OFF;
+SET LOCAL lock_timeout TO '20s';
 WITH old AS (
     SELECT id, tenant_id, status FROM vims
     WHERE id = :vim_id AND action_id = :action_id
@@ -249,7 +254,7 @@ _last_status = {}
 
 
 def _autocommit(engine):
-    # The two statements of a string sent at once run as one implicit
+    # The statements of one string sent at once run as one implicit
     # transaction in autocommit mode, which is what scopes SET LOCAL.
     return engine.connect().execution_options(isolation_level='AUTOCOMMIT')
 
@@ -270,6 +275,7 @@ def _monitor_report_postgresql(connection, params):
 
 _REPORTS_POSTGRESQL = """
 SET LOCAL synchronous_commit TO OFF;
+SET LOCAL lock_timeout TO '20s';
 WITH r (id, action_id, status) AS (VALUES {rows}),
 old AS (
     SELECT vims.id, vims.tenant_id, vims.status FROM vims
