@@ -371,11 +371,8 @@ def vim_monitor_report(context, vim_id, action_id, status):
         id or its action_id is another one (nothing was written then)
     """
     params = _report_params(vim_id, action_id, status)
-    engine = get_engine()
-    # psycopg2 sends a statement as a simple query (several statements in
-    # one string allowed); other drivers take the portable path.
-    if engine.dialect.driver == 'psycopg2':
-        with _autocommit(engine) as connection:
+    if monitor_reports_batchable():
+        with _autocommit(get_engine()) as connection:
             return _monitor_report_postgresql(connection, params)
     return _monitor_report_locking(context, params)
 
@@ -387,7 +384,11 @@ def _report_params(vim_id, action_id, status):
 
 
 def monitor_reports_batchable():
-    """True when MonitorReportWriter can be used (PostgreSQL, psycopg2)."""
+    """True when MonitorReportWriter can be used (PostgreSQL, psycopg2).
+
+    psycopg2 sends a statement as a simple query, where one string may hold
+    several statements; other drivers take the portable path.
+    """
     return get_engine().dialect.driver == 'psycopg2'
 
 
