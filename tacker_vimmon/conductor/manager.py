@@ -25,6 +25,7 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from tacker_vimmon.common import exception
+from tacker_vimmon.conductor import group_commit
 from tacker_vimmon.conductor import rpcapi
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import models
@@ -84,6 +85,17 @@ class ConductorManager:
 
     target = messaging.Target(version=rpcapi.ConductorAPI.RPC_API_VERSION)
 
+    def __init__(self):
+        self._report_writer = db_api.MonitorReportWriter()
+        self._reports = group_commit.GroupCommit(self._report_writer)
+
+    def _store_report(self, context, vim_id, action_id, status):
+        # Where the database can store a group of reports in one statement,
+        # concurrent reports are written together.
+        if db_api.monitor_reports_batchable():
+            return self._reports.submit(vim_id, (vim_id, action_id, status))
+        return db_api.vim_monitor_report(context, vim_id, action_id, status)
+
     @messaging.expected_exceptions(exception.InvalidRpcCall)
     @strict_arguments(vim_id=str, status=str, action_id=str)
     def update_vim(self, context, vim_id, status, action_id):
@@ -94,8 +106,7 @@ class ConductorManager:
                 % (', '.join(MONITOR_STATUSES), status)))
         _check_id('vim_id', vim_id)
         _check_id('action_id', action_id)
-        previous = db_api.vim_monitor_report(context, vim_id, action_id,
-                                             status)
+        previous = self._store_report(context, vim_id, action_id, status)
         if previous is None:
             LOG.info('Monitor action %(action)s of VIM %(vim)s is not '
                      'wanted (VIM gone or action replaced); told it to stop',

@@ -24,7 +24,10 @@ Measured for 1 and 2 servers, with 1 and 16 concurrent callers:
 
 * check-in: the same status again (one timestamp written);
 * change: every call flips its VIM's status (row + MONITOR event);
-* burst: every one of --burst VIMs flips once, all at once.
+* burst: every one of --burst VIMs flips, all at once (twice: down, up).
+
+The no-op and conductor calls alternate in --rounds rounds so that both
+meet the same background load; on a shared machine that load moves a lot.
 
 Targets: check-ins >= 70 % of the no-op throughput, changes >= 50 %, the
 burst stored in <= 2x the time of as many no-op calls.
@@ -34,7 +37,6 @@ import argparse
 import concurrent.futures
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -185,17 +187,29 @@ class Environment:
 # --- measuring ------------------------------------------------------------
 
 class Result:
-    def __init__(self, calls, seconds, latencies):
-        self.calls = calls
-        self.seconds = seconds
-        self.rate = calls / seconds
-        latencies = sorted(latencies)
-        self.p50 = statistics.median(latencies) * 1000
-        self.p99 = latencies[min(len(latencies) - 1,
-                                 int(len(latencies) * 0.99))] * 1000
+    """Throughput and latency of the calls of one kind, over all rounds."""
+
+    def __init__(self):
+        self.calls = 0
+        self.seconds = 0.0
+        self.latencies = []
+
+    def add(self, calls, seconds, latencies):
+        self.calls += calls
+        self.seconds += seconds
+        self.latencies.extend(latencies)
+
+    @property
+    def rate(self):
+        return self.calls / self.seconds
+
+    def percentile(self, fraction):
+        latencies = sorted(self.latencies)
+        return latencies[min(len(latencies) - 1,
+                             int(len(latencies) * fraction))] * 1000
 
 
-def run_calls(api, work, callers):
+def run_calls(api, work, callers, result):
     """Run work (a list of (vim_id, status)) split over callers threads."""
     context = vimmon_context.get_admin_context()
     latencies = []
@@ -215,7 +229,8 @@ def run_calls(api, work, callers):
     with concurrent.futures.ThreadPoolExecutor(callers) as pool:
         for mine in pool.map(caller, shares):
             latencies.extend(mine)
-    return Result(len(work), time.perf_counter() - started, latencies)
+    result.add(len(work), time.perf_counter() - started, latencies)
+    return result
 
 
 def check_in_work(vim_ids, calls):
@@ -232,42 +247,59 @@ def change_work(vim_ids, calls, flips):
     return work
 
 
-def measure(env, apis, servers, callers, calls, burst_size, rows):
+def measure(env, apis, servers, callers, args, rows):
+    """One block of the table; see --rounds for why it interleaves."""
     noop, conductor = apis
     # Each caller works on its own VIMs, as each monitor action does.
     vim_ids = env.add_vims(callers * 4)
     flips = dict.fromkeys(vim_ids, 'REACHABLE')
+    per_round = max(1, args.calls // args.rounds)
+    results = {kind: Result() for kind in ('no-op', 'check-in', 'change')}
+    for _round in range(args.rounds):
+        run_calls(noop, check_in_work(vim_ids, per_round), callers,
+                  results['no-op'])
+        run_calls(conductor, check_in_work(vim_ids, per_round), callers,
+                  results['check-in'])
+        run_calls(conductor, change_work(vim_ids, per_round, flips),
+                  callers, results['change'])
     label = '%d server%s, %d caller%s' % (servers, 's' * (servers > 1),
                                          callers, 's' * (callers > 1))
-    base = run_calls(noop, check_in_work(vim_ids, calls), callers)
+    base = results['no-op']
     rows.append((label, 'no-op', base, None))
-    result = run_calls(conductor, check_in_work(vim_ids, calls), callers)
-    rows.append((label, 'check-in', result, result.rate / base.rate))
-    result = run_calls(conductor, change_work(vim_ids, calls, flips),
-                       callers)
-    rows.append((label, 'change', result, result.rate / base.rate))
+    for kind in ('check-in', 'change'):
+        rows.append((label, kind, results[kind],
+                     results[kind].rate / base.rate))
     if callers > 1:
-        burst_ids = env.add_vims(burst_size)
-        work = [(vim_id, 'UNREACHABLE') for vim_id in burst_ids]
-        base = run_calls(noop, work, callers)
-        rows.append((label, 'burst no-op', base, None))
+        measure_burst(env, apis, callers, args, label, rows)
+
+
+def measure_burst(env, apis, callers, args, label, rows):
+    """Every one of args.burst VIMs flips at once, twice (down and up)."""
+    noop, conductor = apis
+    burst_ids = env.add_vims(args.burst)
+    base, result = Result(), Result()
+    for status in ('UNREACHABLE', 'REACHABLE'):
+        work = [(vim_id, status) for vim_id in burst_ids]
+        run_calls(noop, work, callers, base)
         before = env.count_monitor_events()
-        result = run_calls(conductor, work, callers)
+        run_calls(conductor, work, callers, result)
         stored = env.count_monitor_events() - before
-        if stored != burst_size:
+        if stored != args.burst:
             raise RuntimeError('burst stored %d of %d changes'
-                               % (stored, burst_size))
-        rows.append((label, 'burst change', result,
-                     result.seconds / base.seconds))
+                               % (stored, args.burst))
+    rows.append((label, 'burst no-op', base, None))
+    rows.append((label, 'burst change', result,
+                 result.seconds / base.seconds))
 
 
 def print_table(rows, args):
     print()
     print('update_vim vs a no-op endpoint; RabbitMQ %s, database '
-          'PostgreSQL (%s); %d calls per row, burst %d'
+          'PostgreSQL (%s); %d calls per row in %d interleaved rounds; '
+          'burst %d VIMs, flipped down and up'
           % (parse.urlsplit(args.rabbit_url).netloc.split('@')[-1],
              sa.engine.make_url(args.postgres_url).host, args.calls,
-             args.burst))
+             args.rounds, args.burst))
     header = ('servers/callers', 'kind', 'calls/s', 'p50 ms', 'p99 ms',
               'seconds', 'vs no-op', 'target')
     print('| ' + ' | '.join(header) + ' |')
@@ -286,8 +318,10 @@ def print_table(rows, args):
             text, met = targets[kind]
             target = '%s %s' % (text, 'met' if met(ratio) else 'MISSED')
         print('| %s | %s | %.0f | %.1f | %.1f | %.2f | %s | %s |' % (
-            label, kind, result.rate, result.p50, result.p99,
-            result.seconds, versus, target))
+            label, kind, result.rate, result.percentile(0.5),
+            result.percentile(0.99), result.seconds, versus, target))
+    print('load average (1 min) at start %.1f, at end %.1f, on %d CPUs'
+          % (args.load_at_start, os.getloadavg()[0], os.cpu_count()))
 
 
 def main():
@@ -298,6 +332,9 @@ def main():
         'postgresql+psycopg2://postgres@127.0.0.1:5432/postgres'))
     parser.add_argument('--calls', type=int, default=1000)
     parser.add_argument('--burst', type=int, default=2000)
+    parser.add_argument('--rounds', type=int, default=5, help=(
+        'no-op and conductor calls alternate in this many rounds, so that '
+        'both see the same load of a shared machine'))
     parser.add_argument('--serve-noop', metavar='TRANSPORT_URL',
                         help=argparse.SUPPRESS)
     parser.add_argument('--host', help=argparse.SUPPRESS)
@@ -305,6 +342,7 @@ def main():
     if args.serve_noop:
         return serve_noop(args.serve_noop, args.host)
 
+    args.load_at_start = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as workdir, \
             Environment(args.rabbit_url, args.postgres_url, workdir) as env:
@@ -318,10 +356,9 @@ def main():
             env.start_noop('bench-noop-%d' % servers)
             warm = env.add_vims(16)
             for api in apis:
-                run_calls(api, check_in_work(warm, 200), 16)
+                    run_calls(api, check_in_work(warm, 200), 16, Result())
             for callers in (1, 16):
-                measure(env, apis, servers, callers, args.calls, args.burst,
-                        rows)
+                measure(env, apis, servers, callers, args, rows)
         transport.cleanup()
     print_table(rows, args)
 

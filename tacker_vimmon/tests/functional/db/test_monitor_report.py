@@ -1,0 +1,153 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""db_api.vim_monitor_report on the real databases, with its fast paths."""
+
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
+import sqlalchemy as sa
+
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.db import migration
+from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.unit.db import test_api
+
+ACTION = 'action-1'
+
+
+class _MonitorReportTests:
+    backend = None
+
+    def setUp(self):
+        super().setUp()
+        self.database = database = self.real_database(self.backend)
+        migration.upgrade('head', engine=database.engine)
+        facade = enginefacade.transaction_context()
+        facade.configure(connection=database.url.render_as_string(
+            hide_password=False))
+        self.addCleanup(lambda: facade.writer.get_engine().dispose())
+        self.useFixture(_replace_facade(facade))
+        self.vim_id = db_api.vim_create(self.context,
+                                        test_api.vim_values()).id
+        db_api.vim_update(self.context, self.vim_id, {'action_id': ACTION})
+
+    def report(self, status, action_id=ACTION):
+        return db_api.vim_monitor_report(self.context, self.vim_id,
+                                         action_id, status)
+
+    def monitor_events(self):
+        return [e.event_details for e in db_api.event_get_all(
+            self.context, filters={'resource_id': self.vim_id,
+                                   'event_type': 'MONITOR'})]
+
+    def test_change_check_in_and_stale(self):
+        self.assertEqual('PENDING', self.report('REACHABLE'))
+        self.assertEqual('REACHABLE', self.report('REACHABLE'))
+        self.assertEqual('REACHABLE', self.report('UNREACHABLE'))
+        self.assertIsNone(self.report('REACHABLE', action_id='other'))
+        self.assertEqual(
+            [{'old_status': 'PENDING', 'new_status': 'REACHABLE'},
+             {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
+            self.monitor_events())
+        self.assertEqual('UNREACHABLE',
+                         db_api.vim_get(self.context, self.vim_id).status)
+        db_api.vim_destroy(self.context, self.vim_id)
+        self.assertIsNone(self.report('UNREACHABLE'))
+
+    def test_a_wrong_hint_never_changes_the_outcome(self):
+        # Another conductor wrote since this process last saw the VIM.
+        self.report('REACHABLE')
+        db_api._last_status[self.vim_id] = 'UNREACHABLE'
+        self.assertEqual('REACHABLE', self.report('REACHABLE'))
+        db_api._last_status[self.vim_id] = 'UNREACHABLE'
+        self.assertEqual('REACHABLE', self.report('UNREACHABLE'))
+        self.assertEqual(
+            [{'old_status': 'PENDING', 'new_status': 'REACHABLE'},
+             {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
+            self.monitor_events())
+
+    def test_check_in_records_the_time_only(self):
+        self.report('REACHABLE')
+        db_api.vim_update(self.context, self.vim_id, {
+            'last_check_in_at': sa.func.now() - sa.text("INTERVAL '1' DAY")
+            if self.backend == 'postgresql' else
+            sa.func.date_sub(sa.func.now(), sa.text('INTERVAL 1 DAY'))})
+        before = db_api.vim_get(self.context, self.vim_id)
+        self.report('REACHABLE')
+        after = db_api.vim_get(self.context, self.vim_id)
+        self.assertGreater(after.last_check_in_at, before.last_check_in_at)
+        self.assertEqual(before.updated_at, after.updated_at)
+        self.assertEqual(1, len(self.monitor_events()))
+
+
+def _replace_facade(facade):
+    return test_fixtures.ReplaceEngineFacadeFixture(
+        db_api.main_context_manager, facade)
+
+
+class TestMonitorReportPostgreSQL(_MonitorReportTests,
+                                  base.FunctionalTestCase):
+    backend = 'postgresql'
+
+    def test_a_group_of_reports_in_one_call(self):
+        self.assertTrue(db_api.monitor_reports_batchable())
+        writer = db_api.MonitorReportWriter()
+        self.addCleanup(writer.close)
+        other = db_api.vim_create(self.context,
+                                  test_api.vim_values(name='other')).id
+        db_api.vim_update(self.context, other, {'action_id': ACTION})
+        self.report('REACHABLE')
+        previous = writer([
+            (self.vim_id, ACTION, 'REACHABLE'),        # check-in
+            (other, ACTION, 'UNREACHABLE'),            # change
+            (other + 'x', ACTION, 'REACHABLE'),        # unknown VIM
+        ])
+        self.assertEqual(['REACHABLE', 'PENDING', None], previous)
+        previous = writer([
+            (other, 'stale', 'REACHABLE'),             # stale action
+            (self.vim_id, ACTION, 'UNREACHABLE'),      # change
+        ])
+        self.assertEqual([None, 'REACHABLE'], previous)
+        # A group of one takes the single-report path.
+        self.assertEqual(['UNREACHABLE'],
+                         writer([(self.vim_id, ACTION, 'UNREACHABLE')]))
+        self.assertEqual('UNREACHABLE',
+                         db_api.vim_get(self.context, other).status)
+        self.assertEqual(
+            [{'old_status': 'PENDING', 'new_status': 'UNREACHABLE'}],
+            [e.event_details for e in db_api.event_get_all(
+                self.context, filters={'resource_id': other,
+                                       'event_type': 'MONITOR'})])
+        self.assertEqual(
+            [{'old_status': 'PENDING', 'new_status': 'REACHABLE'},
+             {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
+            self.monitor_events())
+
+
+    def test_writer_replaces_a_connection_the_database_dropped(self):
+        writer = db_api.MonitorReportWriter()
+        self.addCleanup(writer.close)
+        self.assertEqual(['PENDING'],
+                         writer([(self.vim_id, ACTION, 'REACHABLE')]))
+        pid = writer._connection.exec_driver_sql(
+            'SELECT pg_backend_pid()').scalar()
+        with self.database.engine.connect() as admin:
+            admin.execute(sa.text('SELECT pg_terminate_backend(:pid)'),
+                          {'pid': pid})
+        self.assertEqual(['REACHABLE'],
+                         writer([(self.vim_id, ACTION, 'UNREACHABLE')]))
+        self.assertEqual('UNREACHABLE',
+                         db_api.vim_get(self.context, self.vim_id).status)
+
+
+class TestMonitorReportMySQL(_MonitorReportTests, base.FunctionalTestCase):
+    backend = 'mysql'
