@@ -24,12 +24,11 @@ import sys
 from alembic import util as alembic_util
 from oslo_config import cfg
 from oslo_db import exception as db_exc
-from oslo_log import log
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import url as sa_url
 
 from tacker_vimmon import cmd  # noqa: F401  (selects the threading backend)
-from tacker_vimmon.common import config
+from tacker_vimmon.common import cli
 from tacker_vimmon.common import exception
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import migration
@@ -99,25 +98,15 @@ command_opt = cfg.SubCommandOpt('command',
                                 handler=add_command_parsers)
 
 
-def _fail(message):
-    print(_('ERROR: %s') % message, file=sys.stderr)
-    raise SystemExit(1)
-
-
 def main(argv=None):
-    CONF.register_cli_opt(command_opt)
-    # Logs go to stderr so that stdout carries only the answer (for
-    # example the revision printed by "current"), which scripts read.
-    log.register_options(CONF)
-    CONF.set_default('use_stderr', True)
-    config.prepare_service(sys.argv[1:] if argv is None else argv)
+    cli.parse_subcommand(CONF, command_opt, argv)
     try:
         CONF.command.func()
     except alembic_util.CommandError as error:
-        _fail(error)
+        cli.fail(error)
     except (db_exc.DBError, sa_exc.OperationalError) as error:
         url = sa_url.make_url(CONF.database.connection)
-        _fail(_('cannot use the database %(url)s ([database] connection): '
+        cli.fail(_('cannot use the database %(url)s ([database] connection): '
                 '%(error)s') % {'url': url.render_as_string(),
                                 'error': str(error).splitlines()[0]})
 

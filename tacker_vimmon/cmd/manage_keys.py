@@ -22,13 +22,11 @@ shared), ``reencrypt``, then ``prune``. ``prune`` refuses while any secret
 still needs an old key.
 """
 
-import sys
 
 from oslo_config import cfg
-from oslo_log import log
 
 from tacker_vimmon import cmd  # noqa: F401  (selects the threading backend)
-from tacker_vimmon.common import config
+from tacker_vimmon.common import cli
 from tacker_vimmon.common import context
 from tacker_vimmon.common import crypto
 from tacker_vimmon.common import exception
@@ -70,7 +68,7 @@ def do_prune():
     stale = [vim_id for vim_id, token in db_api.vim_secret_get_all(admin)
              if not crypto.readable_by_primary(token, repository)]
     if stale:
-        _fail(_('%(count)d VIM(s) still need an older key (for example '
+        cli.fail(_('%(count)d VIM(s) still need an older key (for example '
                 '%(example)s); run "reencrypt" first.')
               % {'count': len(stale), 'example': stale[0]})
     removed = repository.remove_all_but_primary()
@@ -95,22 +93,14 @@ command_opt = cfg.SubCommandOpt('command', title='Commands',
                                 handler=add_command_parsers)
 
 
-def _fail(message):
-    print(_('ERROR: %s') % message, file=sys.stderr)
-    raise SystemExit(1)
-
-
 def main(argv=None):
-    CONF.register_cli_opt(command_opt)
-    log.register_options(CONF)
-    CONF.set_default('use_stderr', True)
-    config.prepare_service(sys.argv[1:] if argv is None else argv)
+    cli.parse_subcommand(CONF, command_opt, argv)
     try:
         CONF.command.func()
     except exception.TackerVimmonException as error:
-        _fail(error.format_message())
+        cli.fail(error.format_message())
     except OSError as error:
-        _fail(_('cannot use the key repository %(path)s: %(error)s')
+        cli.fail(_('cannot use the key repository %(path)s: %(error)s')
               % {'path': CONF.vim_keys.key_repository, 'error': error})
 
 

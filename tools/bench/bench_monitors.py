@@ -82,7 +82,7 @@ class Stack(fixtures.Fixture):
             db_api.main_context_manager, facade))
         config = os.path.join(self.useFixture(fixtures.TempDir()).path,
                               'tacker-vimmon.conf')
-        processes.write_config(config, {
+        base.write_config(config, {
             'DEFAULT': {'transport_url': vhost.transport_url}})
         self.mistral = self.useFixture(mistral.MistralFixture(
             thread_pool_size=self.vims + 16,

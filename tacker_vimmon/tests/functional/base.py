@@ -161,3 +161,15 @@ def free_port(host='127.0.0.1'):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def write_config(path, sections):
+    """Write {section: {option: value}} as an ini file (lists joined by ,)."""
+    with open(path, 'w') as config:
+        for section, options in sections.items():
+            config.write('[%s]\n' % section)
+            for name, value in options.items():
+                if isinstance(value, (list, tuple)):
+                    value = ','.join(str(item) for item in value)
+                config.write('%s = %s\n' % (name, value))
+            config.write('\n')

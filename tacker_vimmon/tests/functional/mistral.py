@@ -66,15 +66,6 @@ def template_name(version):
     return 'tvm_mistral_template_%s' % digest
 
 
-def _write_config(path, sections):
-    with open(path, 'w') as f:
-        for section, values in sections.items():
-            f.write('[%s]\n' % section)
-            for key, value in values.items():
-                f.write('%s = %s\n' % (key, value))
-            f.write('\n')
-
-
 class _MistralDatabase(base.RealDatabase):
     """A PostgreSQL database copied from the migrated template."""
 
@@ -167,7 +158,7 @@ class MistralFixture(fixtures.Fixture):
         self.database = self.useFixture(_MistralDatabase(
             template_name(version), self._migrate))
         self.config_path = os.path.join(self.directory, 'mistral.conf')
-        _write_config(self.config_path, self._config(
+        base.write_config(self.config_path, self._config(
             self.database.url, self.log_path))
         self._start(server)
         self.client = mistral_client.client(mistral_url=self.url)
@@ -197,7 +188,7 @@ class MistralFixture(fixtures.Fixture):
     def _migrate(self, database_url):
         """Bring an empty database to Mistral's head (the template)."""
         path = os.path.join(self.directory, 'migrate.conf')
-        _write_config(path, self._config(
+        base.write_config(path, self._config(
             database_url, os.path.join(self.directory, 'migrate.log')))
         manage = os.path.join(VENV, 'bin', 'mistral-db-manage')
         for command in (['upgrade', 'head'], ['populate']):

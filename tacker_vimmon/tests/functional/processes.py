@@ -42,15 +42,6 @@ def console_script(name):
     return os.path.join(os.path.dirname(sys.executable), name)
 
 
-def write_config(path, sections):
-    """Write {section: {option: value}} as an ini file."""
-    with open(path, 'w') as config:
-        for section, options in sections.items():
-            config.write('[%s]\n' % section)
-            for name, value in options.items():
-                config.write('%s = %s\n' % (name, value))
-
-
 class ConductorProcess(fixtures.Fixture):
     """One tacker-vimmon-conductor process.
 
@@ -81,7 +72,7 @@ class ConductorProcess(fixtures.Fixture):
         workdir = self.useFixture(fixtures.TempDir()).path
         self.config_file = os.path.join(workdir, 'tacker-vimmon.conf')
         self.log_file = os.path.join(workdir, 'conductor.log')
-        write_config(self.config_file, self.sections)
+        base.write_config(self.config_file, self.sections)
         if self.upgrade:
             self._db_upgrade()
         # Clean-ups run last-in first-out: the log is read after the stop.

@@ -56,18 +56,6 @@ def with_utf8mb4(db_url):
     return url.render_as_string(hide_password=False)
 
 
-def _render(sections):
-    lines = []
-    for section, options in sections.items():
-        lines.append('[%s]' % section)
-        for name, value in options.items():
-            if isinstance(value, (list, tuple)):
-                value = ','.join(str(item) for item in value)
-            lines.append('%s = %s' % (name, value))
-        lines.append('')
-    return '\n'.join(lines)
-
-
 class ApiServerProcess(fixtures.Fixture):
     """tacker-vimmon-server on its own port, database and key repository.
 
@@ -114,8 +102,7 @@ class ApiServerProcess(fixtures.Fixture):
         self.key_repository = os.path.join(self.directory, 'vim_keys')
         self.port = base.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
-        with open(self.config_path, 'w') as config:
-            config.write(_render(self._sections()))
+        base.write_config(self.config_path, self._sections())
         # In process: the same code as "tacker-vimmon-manage-keys setup" and
         # "tacker-vimmon-db-manage upgrade head" (tested as commands
         # elsewhere), without two more interpreter start-ups per server.

@@ -84,7 +84,7 @@ class MonitoringTestCase(base.FunctionalTestCase):
     def _action_config(self, transport_url):
         path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
                             'tacker-vimmon.conf')
-        processes.write_config(path, {
+        base.write_config(path, {
             'DEFAULT': {'transport_url': transport_url},
             'vim_monitor': {'report_timeout': 5}})
         return path

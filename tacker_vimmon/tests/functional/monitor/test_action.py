@@ -71,7 +71,7 @@ class MonitorActionTestCase(base.FunctionalTestCase):
         self._use_db_api(database_url)
         config = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
                               'tacker-vimmon.conf')
-        processes.write_config(config, {
+        base.write_config(config, {
             'DEFAULT': {'transport_url': vhost.transport_url},
             'vim_monitor': {'report_timeout': 5}})
         self.mistral = self.use_service(mistral.MistralFixture(
