@@ -76,8 +76,8 @@ def json_body(req):
         document = jsonutils.loads(req.body.decode('utf-8'),
                                    parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        reason = str(error).splitlines()[0][:200] if isinstance(
-            error, ValueError) else type(error).__name__
+        lines = str(error).splitlines()
+        reason = lines[0][:200] if lines else type(error).__name__
         raise exception.BadRequestBody(reason='not valid JSON (%s)' % reason)
     if not isinstance(document, dict):
         raise exception.BadRequestBody(reason='it must be a JSON object')

@@ -87,11 +87,11 @@ def _get_visible(context, vim_id):
 def _check_auth_url(url):
     try:
         parts = parse.urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018  (raises ValueError for a bad port)
+        valid = (parts.scheme in ('http', 'https') and parts.hostname
+                 and (parts.port or True))  # .port raises on a bad port
     except ValueError:
-        host = None
-    if parts.scheme not in ('http', 'https') or not host:
+        valid = False
+    if not valid:
         raise exception.InvalidInput(
             field='vim.auth_url',
             reason='must be an http:// or https:// URL with a host')

@@ -49,7 +49,7 @@ _json = st.recursive(
     max_leaves=8)
 _url = st.sampled_from(['http://192.0.2.1/identity', 'https://h:6443',
                         'http://[::1]:5000/v3', 'ftp://x', 'http://',
-                        'http://h:99999']) | _text
+                        'http://h:99999', 'http://[::1', 'h:80']) | _text
 _openstack_cred = st.fixed_dictionaries(
     {'username': _text, 'password': _text},
     optional={'user_domain_name': _text, 'user_id': _text,

@@ -114,6 +114,15 @@ class TestApp(base.DbTestCase):
             self.assertEqual({'type', 'message', 'detail'}, set(error))
             self.assertIn(word, error['message'])
 
+    def test_bad_auth_urls_are_400(self):
+        for url in ('http://[::1', 'http://h:99999', 'ftp://h', 'http://',
+                    'h:80'):
+            body = json.loads(json.dumps(K8S_VIM))
+            body['vim']['auth_url'] = url
+            response = self.request('POST', '/v1.0/vims', body)
+            self.assertEqual(400, response.status_int, url)
+            self.assertIn('vim.auth_url', self.fault(response)['message'])
+
     def test_validation_messages_never_quote_the_value(self):
         body = json.loads(json.dumps(K8S_VIM))
         body['vim']['auth_cred']['bearer_token'] = 'tok-secret' * 500
