@@ -16,7 +16,6 @@ from keystonemiddleware import auth_token
 from oslo_log import log as logging
 from oslo_middleware import request_id
 import routes
-from sqlalchemy.engine import url as sa_url
 import webob.dec
 
 from tacker_vimmon.api import middleware
@@ -111,19 +110,8 @@ def _monitor_lifecycle(conf):
     return lifecycle.MonitorLifecycle(conf, wake=lifecycle.rpc_waker())
 
 
-def _warn_about_mysql_charset(conf):
-    url = sa_url.make_url(conf.database.connection)
-    if (url.get_backend_name() == 'mysql'
-            and url.query.get('charset') != 'utf8mb4'):
-        LOG.warning('[database] connection should end in ?charset=utf8mb4 '
-                    'on MariaDB/MySQL: without it, text outside the Basic '
-                    'Multilingual Plane (emoji, for example) cannot be '
-                    'stored or searched.')
-
-
 def setup_app(conf):
     """The application with its middleware, outermost last."""
-    _warn_about_mysql_charset(conf)
     application = Router(_monitor_lifecycle(conf))
     application = middleware.ContextMiddleware(application)
     application = middleware.FaultWrapper(application)

@@ -32,6 +32,33 @@ LOG = logging.getLogger(__name__)
 
 main_context_manager = enginefacade.transaction_context()
 
+
+def _set_names_utf8mb4(dbapi_connection, connection_record):
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute('SET NAMES utf8mb4')
+    finally:
+        cursor.close()
+
+
+def _speak_utf8mb4_to_mysql(engine):
+    """Make every MariaDB/MySQL connection talk 4-byte UTF-8.
+
+    oslo.db connects with charset=utf8 (3-byte on MariaDB/MySQL) unless the
+    URL says otherwise, and then text such as emoji, which the utf8mb4
+    tables hold, fails on the server. A connection URL without
+    ?charset=utf8mb4 is an easy mistake to make; it must not turn a valid
+    request into a server error.
+    """
+    if engine.dialect.name == 'mysql':
+        sa.event.listen(engine, 'connect', _set_names_utf8mb4)
+        # oslo.db made a first connection (its connectivity test) before
+        # this hook ran; drop it so that every pooled connection is set.
+        engine.pool.dispose()
+
+
+main_context_manager.append_on_engine_create(_speak_utf8mb4_to_mysql)
+
 RESOURCE_TYPE_VIM = 'vim'
 EVENT_CREATE = 'CREATE'
 EVENT_UPDATE = 'UPDATE'

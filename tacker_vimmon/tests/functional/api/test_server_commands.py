@@ -35,7 +35,7 @@ class TestServerStartChecks(base.FunctionalTestCase):
         with open(config_path, 'w') as config:
             config.write('[database]\nconnection = %s\n[api]\n'
                          'bind_port = %d\n' % (
-                             api_server.with_utf8mb4(database.url),
+                             database.url.render_as_string(hide_password=False),
                              base.free_port()))
         result = subprocess.run(
             [api_server.console_script('tacker-vimmon-server'),
