@@ -110,9 +110,15 @@ def _monitor_lifecycle(conf):
     return lifecycle.MonitorLifecycle(conf, wake=lifecycle.rpc_waker())
 
 
-def setup_app(conf):
-    """The application with its middleware, outermost last."""
-    application = Router(_monitor_lifecycle(conf))
+def setup_app(conf, monitor_lifecycle=None):
+    """The application with its middleware, outermost last.
+
+    :param monitor_lifecycle: the MonitorLifecycle the handlers use; by
+        default one built from ``conf`` (None when monitoring is disabled)
+    """
+    if monitor_lifecycle is None:
+        monitor_lifecycle = _monitor_lifecycle(conf)
+    application = Router(monitor_lifecycle)
     application = middleware.ContextMiddleware(application)
     application = middleware.FaultWrapper(application)
     application = _auth(application, conf)

@@ -30,7 +30,8 @@ K8S_VIM = {'vim': {'name': 'k', 'type': 'kubernetes',
                    'vim_project': {'name': 'default'}}}
 
 
-class TestApp(base.DbTestCase):
+class ApiTestCase(base.DbTestCase):
+    """The application in this process, on in-memory SQLite."""
 
     def setUp(self):
         super().setUp()
@@ -58,6 +59,9 @@ class TestApp(base.DbTestCase):
 
     def fault(self, response):
         return response.json['TackerError']
+
+
+class TestApp(ApiTestCase):
 
     def test_crud_with_the_json_suffix_and_request_ids(self):
         created = self.request('POST', '/v1.0/vims.json', K8S_VIM)
