@@ -54,7 +54,8 @@ class ConductorService(service.Service):
                  '%(exchange)s', {'host': self.conf.host,
                                   'topic': self.conf.conductor.topic,
                                   'exchange': rpc.CONTROL_EXCHANGE})
-        if self.conf.reconciler.enabled:
+        # A registry without monitoring has no monitors to keep alive.
+        if self.conf.reconciler.enabled and self.conf.vim_monitor.enabled:
             self.reconciler = self._make_reconciler()
             self.reconciler.start()
 

@@ -63,6 +63,9 @@ class ConductorProcess(fixtures.Fixture):
         self.sections = {
             'DEFAULT': {'host': host, 'transport_url': transport_url},
             'database': {'connection': database_url},
+            # The reconciler would re-create (in Mistral) the monitors of
+            # the tests' VIMs; tests that want it turn it on.
+            'reconciler': {'enabled': False},
         }
         for section, options in (conf or {}).items():
             self.sections.setdefault(section, {}).update(options)

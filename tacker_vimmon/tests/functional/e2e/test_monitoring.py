@@ -79,7 +79,8 @@ class MonitoringTestCase(base.FunctionalTestCase):
         self.conductor = self.useFixture(processes.ConductorProcess(
             vhost.transport_url, db_url, 'e2e-conductor', upgrade=False,
             conf=dict(shared, reconciler={
-                'interval': 5, 'retry_after': 5, 'silent_after': 60})))
+                'enabled': True, 'interval': 5, 'retry_after': 5,
+                'silent_after': 60})))
 
     def _action_config(self, transport_url):
         path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
