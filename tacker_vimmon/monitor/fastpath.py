@@ -87,38 +87,56 @@ class Listener:
         self.endpoint = WakeupEndpoint()
         self._transport = transport
         self._server = None
+        self._starting = False
+        self._started = threading.Event()
         self._lock = threading.Lock()
 
     def register(self, action_id):
-        self._start()
+        self._start_once()
         return self.endpoint.register(action_id)
 
     def unregister(self, action_id):
         self.endpoint.unregister(action_id)
 
-    def _start(self):
+    def wait_started(self, timeout=None):
+        """True once wake-ups can be received (for tests and tools)."""
+        return self._started.wait(timeout)
+
+    def _start_once(self):
         with self._lock:
-            if self._server is not None:
+            if self._starting:
                 return
-            target = rpc.target(TOPIC, server='%s-%d' % (
-                socket.gethostname(), os.getpid()))
-            self._server = rpc.get_server(target, [self.endpoint],
-                                          transport=self._transport)
-            try:
-                self._server.start()
-            except messaging.MessagingException as error:
-                # Monitors still exit at their next check-in: slower, not
-                # wrong. Not retried: the broker is what fails here, and
-                # the check-ins will say so too.
-                LOG.warning('Monitor wake-ups are off in this process: '
-                            '%s', error)
+            self._starting = True
+        # In the background: with the broker away, starting the server
+        # waits for it, and the monitors must probe (and report once a
+        # conductor answers) meanwhile.
+        threading.Thread(target=self._serve, name='tacker-vimmon-wakeups',
+                         daemon=True).start()
+
+    def _serve(self):
+        target = rpc.target(TOPIC, server='%s-%d' % (
+            socket.gethostname(), os.getpid()))
+        server = rpc.get_server(target, [self.endpoint],
+                                transport=self._transport)
+        try:
+            server.start()
+        except messaging.MessagingException as error:
+            # Monitors still exit at their next check-in: slower, not
+            # wrong. Not retried: the broker is what fails here, and the
+            # check-ins will say so too.
+            LOG.warning('Monitor wake-ups are off in this process: %s',
+                        error)
+            return
+        with self._lock:
+            self._server = server
+        self._started.set()
 
     def stop(self):
         with self._lock:
-            if self._server is not None:
-                self._server.stop()
-                self._server.wait()
-                self._server = None
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+            server.wait()
 
 
 def wake_monitors(transport, action_ids, context=None):

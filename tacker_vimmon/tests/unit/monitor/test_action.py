@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from unittest import mock
 
 from oslo_config import cfg
@@ -164,11 +165,30 @@ class TestFastPath(base.TestCase):
         self.addCleanup(listener.stop)
         mine = listener.register(ACTION_ID)
         other = listener.register('another-action')
+        self.assertTrue(listener.wait_started(10))
         fastpath.wake_monitors(transport, [ACTION_ID, 'not-running-here'])
         self.assertTrue(mine.wait(10))
         self.assertFalse(other.is_set())
         listener.unregister(ACTION_ID)
         self.assertEqual(0, listener.endpoint.wake({}, [ACTION_ID]))
+
+    def test_registering_does_not_wait_for_the_broker(self):
+        broker_back = threading.Event()
+        self.addCleanup(broker_back.set)
+        server = mock.Mock()
+        server.start.side_effect = lambda: broker_back.wait(30)
+        listener = fastpath.Listener(mock.Mock())
+        with mock.patch.object(rpc, 'get_server', return_value=server):
+            started = time.monotonic()
+            event = listener.register(ACTION_ID)
+            listener.register('another-action')
+            # The monitor may probe at once; wake-ups follow the broker.
+            self.assertLess(time.monotonic() - started, 5)
+            self.assertFalse(listener.wait_started(0.1))
+            broker_back.set()
+            self.assertTrue(listener.wait_started(10))
+        self.assertEqual(1, server.start.call_count)
+        self.assertFalse(event.is_set())
 
     def test_bad_wake_arguments_wake_nobody(self):
         endpoint = fastpath.WakeupEndpoint()
