@@ -13,7 +13,6 @@
 """The WSGI application: routes, handlers and the middleware around them."""
 
 from keystonemiddleware import auth_token
-from oslo_log import log as logging
 from oslo_middleware import request_id
 import routes
 import webob.dec
@@ -40,8 +39,6 @@ ROUTES = {
 }
 
 _JSON_SUFFIX = '.json'
-
-LOG = logging.getLogger(__name__)
 
 
 class MethodNotAllowed(exception.TackerVimmonException):

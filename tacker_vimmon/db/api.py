@@ -225,6 +225,13 @@ def event_get_all(context, filters=None, project_id=None):
 # two writers racing (an API node replacing a monitor, a conductor repairing
 # it) exactly one wins and the other can undo what it created.
 
+def _vim_wanting(session, vim_id, action_id):
+    """The VIM, locked, if its monitor is still action_id; else None."""
+    vim = session.execute(
+        _vim_query(vim_id).with_for_update()).scalar_one_or_none()
+    return vim if vim is not None and vim.action_id == action_id else None
+
+
 @oslo_db_api.retry_on_deadlock
 @main_context_manager.writer
 def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
@@ -237,9 +244,8 @@ def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
     :returns: the VIM before the change, or None when the VIM is gone or
         holds another action_id (the caller must undo its new monitor)
     """
-    vim = context.session.execute(
-        _vim_query(vim_id).with_for_update()).scalar_one_or_none()
-    if vim is None or vim.action_id != expected_action_id:
+    vim = _vim_wanting(context.session, vim_id, expected_action_id)
+    if vim is None:
         return None
     before = {'status': vim.status, 'action_id': vim.action_id,
               'workflow_id': vim.workflow_id,
@@ -268,9 +274,8 @@ def vim_monitor_failed(context, vim_id, expected_action_id, action_id,
     :returns: True when recorded, False when the VIM is gone or another
         writer changed its monitor meanwhile
     """
-    vim = context.session.execute(
-        _vim_query(vim_id).with_for_update()).scalar_one_or_none()
-    if vim is None or vim.action_id != expected_action_id:
+    vim = _vim_wanting(context.session, vim_id, expected_action_id)
+    if vim is None:
         return False
     vim.update({'action_id': action_id, 'workflow_id': None,
                 'execution_id': None, 'monitor_error': reason,
