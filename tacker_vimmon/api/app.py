@@ -23,9 +23,9 @@ from tacker_vimmon.api.handlers import events
 from tacker_vimmon.api.handlers import root
 from tacker_vimmon.api.handlers import vims
 from tacker_vimmon.common import exception
-from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import api as api_conf
-from tacker_vimmon.monitor import lifecycle
+from tacker_vimmon.registry import api as registry_api
+from tacker_vimmon.workflow import lifecycle
 
 # path -> {method: handler}. Every path also answers "<path>.json", the
 # form python-tackerclient requests.
@@ -64,13 +64,12 @@ def _make_mapper():
 class Router:
     """Dispatch a request to its handler by path and method.
 
-    :param lifecycle: the MonitorLifecycle the VIM handlers use, or None
-        when monitoring is disabled
+    :param registry: the registry.api.VimRegistry the VIM handlers use
     """
 
-    def __init__(self, lifecycle=None):
+    def __init__(self, registry):
         self.mapper = _make_mapper()
-        self.lifecycle = lifecycle
+        self.registry = registry
 
     @webob.dec.wsgify
     def __call__(self, req):
@@ -86,7 +85,7 @@ class Router:
             raise MethodNotAllowed(method=req.method[:16],
                                    allowed=match['allowed'])
         req.urlvars = match
-        req.environ[wsgi_util.LIFECYCLE_KEY] = self.lifecycle
+        req.environ[wsgi_util.REGISTRY_KEY] = self.registry
         return req.get_response(handler)
 
 
@@ -98,24 +97,16 @@ def _auth(application, conf):
     return auth_token.AuthProtocol(application, {'oslo_config_config': conf})
 
 
-def _monitor_lifecycle(conf):
-    if not conf.vim_monitor.enabled:
-        return None
-    # The transport only carries the fast path's wake-up broadcasts; it
-    # connects on first use.
-    rpc.init(conf)
-    return lifecycle.MonitorLifecycle(conf, wake=lifecycle.rpc_waker())
-
-
-def setup_app(conf, monitor_lifecycle=None):
+def setup_app(conf, monitors=None):
     """The application with its middleware, outermost last.
 
-    :param monitor_lifecycle: the MonitorLifecycle the handlers use; by
-        default one built from ``conf`` (None when monitoring is disabled)
+    :param monitors: the workflow.lifecycle.MonitorLifecycle (or
+        NoMonitors) the VIM registry uses; by default the one ``conf``
+        asks for
     """
-    if monitor_lifecycle is None:
-        monitor_lifecycle = _monitor_lifecycle(conf)
-    application = Router(monitor_lifecycle)
+    if monitors is None:
+        monitors = lifecycle.from_conf(conf)
+    application = Router(registry_api.VimRegistry(conf, monitors))
     application = middleware.ContextMiddleware(application)
     application = middleware.FaultWrapper(application)
     application = _auth(application, conf)

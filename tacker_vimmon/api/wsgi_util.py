@@ -21,7 +21,7 @@ import webob
 from tacker_vimmon.common import exception
 
 CONTEXT_KEY = 'tacker_vimmon.context'
-LIFECYCLE_KEY = 'tacker_vimmon.monitor_lifecycle'
+REGISTRY_KEY = 'tacker_vimmon.registry'
 JSON_TYPES = ('application/json', '')
 
 
@@ -29,9 +29,9 @@ def context_of(req):
     return req.environ[CONTEXT_KEY]
 
 
-def lifecycle_of(req):
-    """The MonitorLifecycle of this server, or None (monitoring off)."""
-    return req.environ.get(LIFECYCLE_KEY)
+def registry_of(req):
+    """The VimRegistry of this server (registry.api)."""
+    return req.environ[REGISTRY_KEY]
 
 
 def _reject_constant(name):

@@ -10,11 +10,15 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Console entry points.
+"""Console entry points: wiring only (the services' processes).
 
 Importing this package selects oslo.service's threading backend before
 anything else can touch oslo.service: its default is still eventlet, and
-tacker-vimmon runs on native threads only.
+tacker-vimmon runs on native threads only. Python runs this before the
+body of any module below it, so each command is on threads from its first
+import. Only entry points import this package (commands here, the WSGI
+module, the test runner); library code never does, so Mistral's executor,
+which loads the monitor action, keeps the backend Mistral chose.
 """
 
 import warnings

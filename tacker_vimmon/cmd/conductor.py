@@ -20,21 +20,16 @@ availability: they share the calls on ``[conductor] topic``.
 
 import sys
 
-# isort: off
-# oslo.service picks its backend when its service module is imported:
-# tacker_vimmon.cmd must select the threading backend first.
-from tacker_vimmon import cmd  # noqa: F401
 from oslo_service import service
-# isort: on
 
-from tacker_vimmon.common import config
+from tacker_vimmon import conf as vimmon_conf
 from tacker_vimmon.conductor import service as conductor_service
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import migration
 
 
 def main(argv=None):
-    conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
+    conf = vimmon_conf.prepare_service(sys.argv[1:] if argv is None else argv)
     migration.require_current_schema()
     # The check opened connections in this process; the service runs in a
     # forked worker, which must open its own.

@@ -27,8 +27,7 @@ from oslo_db import exception as db_exc
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import url as sa_url
 
-from tacker_vimmon import cmd  # noqa: F401  (selects the threading backend)
-from tacker_vimmon.common import cli
+from tacker_vimmon.cmd import cli
 from tacker_vimmon.common import exception
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import migration

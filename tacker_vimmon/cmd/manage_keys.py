@@ -25,14 +25,13 @@ still needs an old key.
 
 from oslo_config import cfg
 
-from tacker_vimmon import cmd  # noqa: F401  (selects the threading backend)
-from tacker_vimmon.common import cli
+from tacker_vimmon.cmd import cli
 from tacker_vimmon.common import context
-from tacker_vimmon.common import crypto
 from tacker_vimmon.common import exception
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.i18n import _
+from tacker_vimmon.registry import crypto
 
 
 def do_setup():

@@ -27,12 +27,11 @@ import threading
 from cheroot import wsgi
 from oslo_log import log as logging
 
-from tacker_vimmon import cmd  # noqa: F401  (selects the threading backend)
+from tacker_vimmon import conf as vimmon_conf
 from tacker_vimmon.api import app
-from tacker_vimmon.common import config
-from tacker_vimmon.common import crypto
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import migration
+from tacker_vimmon.registry import crypto
 
 LOG = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ def _stop_on_signals(server):
 
 
 def main(argv=None):
-    config.prepare_service(sys.argv[1:] if argv is None else argv)
+    vimmon_conf.prepare_service(sys.argv[1:] if argv is None else argv)
     migration.require_current_schema()
     crypto.require_keys()
     application = app.setup_app(CONF)

@@ -209,7 +209,7 @@ class VimSecretUndecryptable(TackerVimmonException):
 
 class MonitorConfigNotFound(TackerVimmonException):
     msg_fmt = _('The monitor action cannot read its configuration file '
-                '%(path)s. Install tacker-vimmon\'s configuration there, or '
-                'set %(env)s in the environment of Mistral\'s executor to '
-                'where it is.')
+                '%(path)s. Install tacker-vimmon-monitor.conf there, or set '
+                '%(env)s in the environment of Mistral\'s executor to where '
+                'it is.')
     code = 503

@@ -20,23 +20,32 @@ be changed by a library it loads.
 
 import importlib
 
-# isort: off
-# Importing oslo.messaging imports oslo_service.service, which fixes
-# oslo.service's backend (eventlet unless one was chosen): tacker_vimmon.cmd
-# chooses the threading one first, and stands back if the process (Mistral,
-# a test runner) already chose.
-from tacker_vimmon import cmd  # noqa: F401
+from oslo_config import cfg
 import oslo_messaging as messaging
-# isort: on
 from oslo_messaging import opts as messaging_opts
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 
 from tacker_vimmon.common import context as vimmon_context
+from tacker_vimmon.i18n import _
 
 CONTROL_EXCHANGE = 'tacker_vimmon'
 
 # The default topic of the conductors ([conductor] topic).
 CONDUCTOR_TOPIC = 'tacker_vimmon_conductor'
+
+# The fanout topic on which every executor process running monitors hears
+# wake-ups (tacker_vimmon.action.wakeup, tacker_vimmon.workflow.rpcapi).
+MONITOR_WAKEUP_TOPIC = 'tacker_vimmon_monitors'
+
+# [conductor] topic: read by the conductors (the services' configuration)
+# and by the monitor action (the executor's own file), so defined once here.
+CONDUCTOR_GROUP = 'conductor'
+conductor_topic_opt = cfg.StrOpt(
+    'topic', default=CONDUCTOR_TOPIC,
+    help=_('RPC topic the conductors listen on (exchange %s). Every '
+           'conductor and every monitor of one deployment must use the same '
+           'topic; conductors on one topic share the calls.')
+    % CONTROL_EXCHANGE)
 
 # Exceptions from these modules are rebuilt as their own class on the
 # caller's side, so that it can catch, say, InvalidRpcCall.

@@ -25,15 +25,12 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import states
 from tacker_vimmon.conductor import group_commit
 from tacker_vimmon.conductor import rpcapi
 from tacker_vimmon.db import api as db_api
-from tacker_vimmon.db import models
 
 LOG = logging.getLogger(__name__)
-
-MONITOR_STATUSES = (models.VIM_STATUS_REACHABLE,
-                    models.VIM_STATUS_UNREACHABLE)
 
 # The longest id the vims table stores (String(36) columns).
 _MAX_ID_LENGTH = 36
@@ -100,10 +97,10 @@ class ConductorManager:
     @strict_arguments(vim_id=str, status=str, action_id=str)
     def update_vim(self, context, vim_id, status, action_id):
         """Store a monitor's report; see ConductorAPI.update_vim."""
-        if status not in MONITOR_STATUSES:
+        if status not in states.MONITOR_STATUSES:
             raise exception.InvalidRpcCall(method='update_vim', reason=(
                 'status must be one of %s, not %r'
-                % (', '.join(MONITOR_STATUSES), status)))
+                % (', '.join(states.MONITOR_STATUSES), status)))
         _check_id('vim_id', vim_id)
         _check_id('action_id', action_id)
         previous = self._store_report(context, vim_id, action_id, status)
@@ -111,7 +108,7 @@ class ConductorManager:
             LOG.info('Monitor action %(action)s of VIM %(vim)s is not '
                      'wanted (VIM gone or action replaced); told it to stop',
                      {'action': action_id, 'vim': vim_id})
-            return rpcapi.BAD_ACTION
+            return states.BAD_ACTION
         if previous != status:
             LOG.info('VIM %(vim)s is now %(new)s (was %(old)s)',
                      {'vim': vim_id, 'new': status, 'old': previous})

@@ -38,7 +38,7 @@ from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import exception
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
-from tacker_vimmon.monitor import workflow
+from tacker_vimmon.workflow import definition
 
 LOG = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def _why_repair(vim):
 
 
 def _is_orphan(found, wanted, old_enough):
-    vim_id, action_prefix = workflow.parse_name(found.name)
+    vim_id, action_prefix = definition.parse_name(found.name)
     action_id = wanted.get(vim_id)
     if action_id and action_id.startswith(action_prefix):
         return False

@@ -12,21 +12,14 @@
 
 """The client side of the conductor's RPC API.
 
-This module is imported inside Mistral's executor by the monitor action, so
-it reads tacker-vimmon's configuration only when the caller leaves a value
-to it, and it never changes oslo.messaging's global defaults.
+The monitor action imports this module inside Mistral's executor, so it
+reads no configuration: the caller passes the topic and the timeout.
 """
 
 from tacker_vimmon.common import rpc
 
-BAD_ACTION = 'bad_action'
-
-
-def _configured(name):
-    # Imported here: importing tacker_vimmon.conf registers all of our
-    # options on cfg.CONF, which a caller passing every value avoids.
-    from tacker_vimmon import conf
-    return getattr(conf.CONF.conductor, name)
+# Seconds a call waits for an answer unless the caller says otherwise.
+DEFAULT_TIMEOUT = 10
 
 
 class ConductorAPI:
@@ -41,20 +34,16 @@ class ConductorAPI:
 
     RPC_API_VERSION = '1.0'
 
-    def __init__(self, topic=None, transport=None, version_cap=None,
-                 timeout=None):
-        """:param topic: default ``[conductor] topic``
+    def __init__(self, topic=rpc.CONDUCTOR_TOPIC, transport=None,
+                 version_cap=None, timeout=DEFAULT_TIMEOUT):
+        """:param topic: the conductors' ``[conductor] topic``
         :param transport: default the process-wide one (rpc.init)
         :param version_cap: newest version to send (a rolling upgrade
             with older conductors still running); default this one
-        :param timeout: seconds to wait for each answer, default
-            ``[conductor] rpc_timeout``
-
-        A caller that passes topic and timeout (the monitor action) never
-        touches tacker-vimmon's configuration.
+        :param timeout: seconds to wait for each answer
         """
-        self.topic = topic or _configured('topic')
-        self.timeout = timeout or _configured('rpc_timeout')
+        self.topic = topic
+        self.timeout = timeout
         target = rpc.target(self.topic, version=self.RPC_API_VERSION)
         self.client = rpc.get_client(
             target, version_cap=version_cap or self.RPC_API_VERSION,

@@ -18,19 +18,14 @@ worker, so no connection or thread crosses the fork.
 """
 
 from oslo_log import log as logging
-
-# isort: off
-# oslo.service picks its backend when its service module is imported:
-# tacker_vimmon.cmd must select the threading backend first.
-from tacker_vimmon import cmd  # noqa: F401
 from oslo_service import service
-# isort: on
 
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import manager
 from tacker_vimmon.conductor import reconciler
-from tacker_vimmon.monitor import lifecycle
-from tacker_vimmon.monitor import mistral
+from tacker_vimmon.workflow import lifecycle
+from tacker_vimmon.workflow import mistral
+from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
 LOG = logging.getLogger(__name__)
 
@@ -62,8 +57,9 @@ class ConductorService(service.Service):
     def _make_reconciler(self):
         monitors = mistral.MistralMonitors(self.conf)
         return reconciler.Reconciler(
-            lifecycle.MonitorLifecycle(self.conf, monitors=monitors,
-                                       wake=lifecycle.rpc_waker()),
+            lifecycle.MonitorLifecycle(
+                self.conf, monitors=monitors,
+                wakeups=wakeup_rpcapi.MonitorWakeupAPI()),
             monitors, conf=self.conf)
 
     def stop(self, graceful=True):

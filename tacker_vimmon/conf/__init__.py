@@ -10,18 +10,64 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""All of tacker-vimmon's options, registered in one place.
+
+"""Configuration of the services: their options, and the parsing of files.
 
 Every module in this package covers one option group and offers
-``register_opts(conf)`` and ``list_opts()``. Importing this package registers
-all of them on the global ``CONF``; ``opts.list_opts`` feeds the same modules
-to oslo-config-generator.
+``register_opts(conf)`` and ``list_opts()``. Importing the package registers
+nothing: a service registers its options when it starts
+(``prepare_service``), and ``opts.list_opts`` feeds the same modules to
+oslo-config-generator. The monitor action, which runs inside Mistral's
+executor, has options of its own (``tacker_vimmon.action.options``).
 """
 
-from oslo_config import cfg
+import shlex
 
+from oslo_config import cfg
+from oslo_log import log
+
+from tacker_vimmon import version
 from tacker_vimmon.conf import opts
 
 CONF = cfg.CONF
 
-opts.register_all(CONF)
+
+def register_opts(conf=CONF):
+    """Register every option group of the services on ``conf``."""
+    opts.register_all(conf)
+
+
+def parse_args(argv, default_config_files=None, conf=CONF):
+    """Register the options and parse ``argv`` (no program name) into conf."""
+    register_opts(conf)
+    conf(argv,
+         project='tacker-vimmon',
+         version=version.version_string(),
+         default_config_files=default_config_files)
+
+
+def prepare_service(argv, conf=CONF):
+    """Register the options, parse the configuration, set up logging."""
+    # A command may have registered the logging options already, to change
+    # a default.
+    if 'use_stderr' not in conf:
+        log.register_options(conf)
+    opts.update_opt_defaults(conf)
+    parse_args(argv, conf=conf)
+    log.setup(conf, 'tacker-vimmon')
+    return conf
+
+
+def config_file_args(conf=CONF):
+    """The --config-file/--config-dir arguments this process was given.
+
+    Used to print a command an operator can paste, with the same files.
+    """
+    args = []
+    # Before the command line is parsed these options do not exist yet.
+    for path in getattr(conf, 'config_file', None) or []:
+        args += ['--config-file', path]
+    config_dir = getattr(conf, 'config_dir', None)
+    if config_dir:
+        args += ['--config-dir', config_dir]
+    return shlex.join(args)

@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The [conductor] group: where the conductor listens, how callers wait."""
+"""The [conductor] group: where the conductors listen, and how many."""
 
 from oslo_config import cfg
 
@@ -23,21 +23,7 @@ GROUP = cfg.OptGroup(
            'actions report.'))
 
 conductor_opts = [
-    cfg.StrOpt(
-        'topic',
-        default=rpc.CONDUCTOR_TOPIC,
-        help=_('RPC topic the conductors listen on (exchange %s). Every '
-               'conductor and every caller of one deployment must use the '
-               'same topic; conductors on one topic share the calls.')
-        % rpc.CONTROL_EXCHANGE),
-    cfg.IntOpt(
-        'rpc_timeout',
-        default=30,
-        min=1,
-        help=_('Seconds a caller waits for a conductor to answer one call '
-               'before giving up with MessagingTimeout. Keep it below the '
-               'monitor check-in interval so that an action retries before '
-               'its next check-in is due.')),
+    rpc.conductor_topic_opt,
     cfg.IntOpt(
         'workers',
         default=1,

@@ -63,7 +63,7 @@ def list_opts():
     return sorted(result.items(), key=lambda item: str(item[0]))
 
 
-def update_opt_defaults():
+def update_opt_defaults(conf=None):
     """Defaults this project changes in the libraries it uses.
 
     Called by the services at start-up and by oslo-config-generator (entry
@@ -74,4 +74,4 @@ def update_opt_defaults():
     levels.update(pair.split('=', 1) for pair in _DEFAULT_LOG_LEVELS)
     log.set_defaults(default_log_levels=[
         '%s=%s' % item for item in levels.items()])
-    register_all(cfg.CONF)
+    register_all(cfg.CONF if conf is None else conf)

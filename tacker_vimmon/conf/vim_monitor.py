@@ -10,18 +10,51 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The [vim_monitor] group: how VIM monitors probe and report.
+"""The [vim_monitor] group: whether VIMs get monitors, and how they probe.
 
-The probe settings (check_interval, probe_*, failure_threshold) are read
-by the API server and given to each monitor as workflow input; the others
-(icmp_socket, report_timeout) are read by the monitor action itself from
-this project's configuration file inside Mistral's executor.
+These settings are read by the API server and the conductors' reconciler
+and given to each new monitor as its workflow input. The monitor action's
+own settings (the kind of ICMP socket, the report timeout) are in its own
+file, read inside Mistral's executor: see tacker_vimmon.action.options.
 """
 
-from tacker_vimmon.monitor import options
+from oslo_config import cfg
 
-GROUP = options.GROUP
-vim_monitor_opts = options.vim_monitor_opts
+from tacker_vimmon.i18n import _
+
+GROUP = cfg.OptGroup(
+    'vim_monitor', title='VIM monitor',
+    help=_('Whether each VIM gets a monitor, and how it probes.'))
+
+vim_monitor_opts = [
+    cfg.BoolOpt(
+        'enabled', default=True,
+        help=_('Give every registered VIM a monitor in Mistral (read by '
+               'the API server and the conductors\' reconciler). With '
+               'False the service is a registry only: VIMs stay PENDING '
+               'and [mistral] need not be set.')),
+    cfg.IntOpt(
+        'check_interval', default=60, min=1,
+        help=_('Seconds between check-ins of a monitor with the conductor '
+               'when the status does not change. A deregistered or '
+               'replaced monitor exits at its next check-in at the '
+               'latest, so this bounds how long it lingers.')),
+    cfg.IntOpt(
+        'probe_count', default=3, min=1, max=100,
+        help=_('ICMP echo requests sent per probe round. A round succeeds '
+               'when any of them is answered.')),
+    cfg.FloatOpt(
+        'probe_interval', default=1.0, min=0.01,
+        help=_('Seconds between the echo requests of one round, and '
+               'between rounds.')),
+    cfg.FloatOpt(
+        'probe_timeout', default=1.0, min=0.01,
+        help=_('Seconds to wait for the reply to each echo request.')),
+    cfg.IntOpt(
+        'failure_threshold', default=2, min=1,
+        help=_('Consecutive failed probe rounds before a VIM is reported '
+               'UNREACHABLE, so that one lost packet does not flip it.')),
+]
 
 
 def register_opts(conf):

@@ -26,6 +26,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import states
 from tacker_vimmon.db import models
 
 LOG = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def vim_create(context, values, event_details=None):
     :raises: VimNameDuplicate, DefaultVimDuplicate
     """
     values = dict(values)
-    values.setdefault('status', models.VIM_STATUS_PENDING)
+    values.setdefault('status', states.PENDING)
     vim = models.Vim(**values)
     vim.id = values.get('id') or uuidutils.generate_uuid()
     try:
@@ -279,7 +280,7 @@ def vim_monitor_failed(context, vim_id, expected_action_id, action_id,
         return False
     vim.update({'action_id': action_id, 'workflow_id': None,
                 'execution_id': None, 'monitor_error': reason,
-                'status': models.VIM_STATUS_ERROR})
+                'status': states.ERROR})
     _add_event(context.session, vim, EVENT_MONITOR,
                {'monitor': 'set-up failed', 'reason': reason})
     return True

@@ -25,7 +25,7 @@ from alembic import migration as alembic_migration
 from alembic import script as alembic_script
 from oslo_log import log as logging
 
-from tacker_vimmon.common import config
+from tacker_vimmon import conf as vimmon_conf
 from tacker_vimmon.common import exception
 from tacker_vimmon.db import api as db_api
 
@@ -80,7 +80,7 @@ def check_schema_current(engine=None):
     head = head_revision()
     if current != head:
         command = ' '.join(filter(None, [
-            UPGRADE_COMMAND, config.config_file_args(), 'upgrade head']))
+            UPGRADE_COMMAND, vimmon_conf.config_file_args(), 'upgrade head']))
         raise exception.DatabaseNotAtHead(
             current=current or 'none (empty database)', head=head,
             command=command)

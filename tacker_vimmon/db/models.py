@@ -23,12 +23,10 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from tacker_vimmon.common import states
+
 _TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
 
-VIM_STATUS_PENDING = 'PENDING'
-VIM_STATUS_REACHABLE = 'REACHABLE'
-VIM_STATUS_UNREACHABLE = 'UNREACHABLE'
-VIM_STATUS_ERROR = 'ERROR'
 
 
 class VimmonBase(models.ModelBase):
@@ -66,7 +64,7 @@ class Vim(models.TimestampMixin, Base):
     auth_cred = sa.Column(db_types.JsonEncodedDict, nullable=False)
     auth_cred_secret = sa.Column(sa.Text, nullable=True)
     status = sa.Column(sa.String(32), nullable=False,
-                       default=VIM_STATUS_PENDING)
+                       default=states.PENDING)
     is_default = sa.Column(sa.Boolean, nullable=False, default=False)
     default_tenant_id = sa.Column(sa.String(64), nullable=True)
     placement_attr = sa.Column(db_types.JsonEncodedDict, nullable=False)

@@ -9,3 +9,12 @@
 #    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #    License for the specific language governing permissions and limitations
 #    under the License.
+
+"""tacker-vimmon's tests (run by stestr in the test runner's process).
+
+The test runner is an entry point like the commands: importing
+tacker_vimmon.cmd selects oslo.service's threading backend before any
+test module imports oslo.messaging or oslo.service.
+"""
+
+from tacker_vimmon import cmd  # noqa: F401

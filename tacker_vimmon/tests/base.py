@@ -26,14 +26,10 @@ from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 CONF = conf.CONF
 
-_LOG_REGISTERED = False
-
-
-def _register_log_options():
-    global _LOG_REGISTERED
-    if not _LOG_REGISTERED:
-        log.register_options(CONF)
-        _LOG_REGISTERED = True
+# Importing tacker_vimmon.conf registers nothing; the tests register what
+# the services register when they start.
+conf.register_opts(CONF)
+log.register_options(CONF)
 
 
 class TestCase(testtools.TestCase):
@@ -46,7 +42,6 @@ class TestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        _register_log_options()
         self.useFixture(fixtures.NestedTempfile())
         self.useFixture(fixtures.TempHomeDir())
         self.useFixture(fixtures.Timeout(

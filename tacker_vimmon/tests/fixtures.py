@@ -12,6 +12,7 @@
 
 """Fixtures shared by the unit and functional tests."""
 
+from unittest import mock
 import warnings
 
 import fixtures
@@ -21,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import models
+from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
 
 class Database(fixtures.Fixture):
@@ -58,3 +60,11 @@ class WarningsFixture(fixtures.Fixture):
 
     def _restore(self):
         warnings.filters[:] = self._original
+
+
+def recording_wakeups(woken):
+    """A MonitorWakeupAPI (autospec) whose wake() appends to ``woken``."""
+    wakeups = mock.create_autospec(wakeup_rpcapi.MonitorWakeupAPI,
+                                   instance=True)
+    wakeups.wake.side_effect = woken.extend
+    return wakeups

@@ -10,4 +10,12 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""WSGI entry points for uWSGI, gunicorn or any WSGI server."""
+
+"""WSGI entry points for uWSGI, gunicorn or any WSGI server (API server).
+
+A WSGI server imports ``tacker_vimmon.wsgi.api`` itself, not through a
+console command, so this package selects the threading backend as the
+commands do, before the application's modules are imported.
+"""
+
+from tacker_vimmon import cmd  # noqa: F401

@@ -24,11 +24,10 @@ once, at import, after the database schema is checked to be at head.
 import os
 import threading
 
-from tacker_vimmon import cmd  # noqa: F401  (selects the threading backend)
+from tacker_vimmon import conf as vimmon_conf
 from tacker_vimmon.api import app
-from tacker_vimmon.common import config
-from tacker_vimmon.common import crypto
 from tacker_vimmon.db import migration
+from tacker_vimmon.registry import crypto
 
 CONFIG_FILE_ENV = 'TACKER_VIMMON_CONFIG_FILE'
 DEFAULT_CONFIG_FILE = '/etc/tacker-vimmon/tacker-vimmon.conf'
@@ -43,7 +42,7 @@ def init_application():
     with _LOCK:
         if _APPLICATION is None:
             path = os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE)
-            conf = config.prepare_service(['--config-file', path])
+            conf = vimmon_conf.prepare_service(['--config-file', path])
             migration.require_current_schema()
             crypto.require_keys()
             _APPLICATION = app.setup_app(conf)

@@ -48,6 +48,7 @@ from oslo_config import cfg
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
+from tacker_vimmon import cmd  # noqa: F401  (threading backend)
 from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import rpcapi

@@ -21,7 +21,7 @@ range. Then it measures, for N VIMs on one executor process:
 * detection: interface taken down in the host's namespace -> UNREACHABLE
   in the database;
 * stale-action exit, fast path: VIM row given a new action_id and
-  wake_monitors() sent -> the old action execution completes in Mistral;
+  a wake-up sent -> the old action execution completes in Mistral;
 * stale-action exit, check-in path: the same without the wake-up.
 
 Needs root (namespaces, routes), the machine's RabbitMQ and PostgreSQL and
@@ -47,14 +47,14 @@ from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
-from tacker_vimmon.monitor import fastpath
-from tacker_vimmon.monitor import mistral as monitor_mistral
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
 from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
 from tacker_vimmon.tests.unit.db import test_api
+from tacker_vimmon.workflow import mistral as monitor_mistral
+from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
 POLL = 0.1
 
@@ -176,8 +176,8 @@ def run(args):
         woken = time.monotonic()
         for vim_id in fast:
             retired[vim_id] = woken
-        fastpath.wake_monitors(stack.transport,
-                               [vims[vim_id][1] for vim_id in fast])
+        wakeup_rpcapi.MonitorWakeupAPI(stack.transport).wake(
+            [vims[vim_id][1] for vim_id in fast])
         by_execution = {vims[v][2].execution_id: v for v in ids}
 
         def exited(keys):

@@ -29,7 +29,7 @@ import subprocess
 import threading
 import time
 
-from tacker_vimmon.monitor import prober
+from tacker_vimmon.action import prober
 
 
 def loopback_targets(count):

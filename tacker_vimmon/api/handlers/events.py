@@ -14,9 +14,9 @@
 
 import webob.dec
 
+from tacker_vimmon.api import policy
 from tacker_vimmon.api import wsgi_util
 from tacker_vimmon.common import exception
-from tacker_vimmon.common import policy
 from tacker_vimmon.db import api as db_api
 
 POLICY = 'tacker_vimmon:event:%s'

@@ -33,8 +33,8 @@ import fixtures
 import requests
 import sqlalchemy as sa
 
-from tacker_vimmon.common import crypto
 from tacker_vimmon.db import migration
+from tacker_vimmon.registry import crypto
 from tacker_vimmon.tests.functional import base
 
 START_TIMEOUT = 30

@@ -32,7 +32,7 @@ import requests
 import sqlalchemy as sa
 
 from tacker_vimmon import vim as vim_types
-from tacker_vimmon.common import crypto
+from tacker_vimmon.registry import crypto
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional.api import api_server
 

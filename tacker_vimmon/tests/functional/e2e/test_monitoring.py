@@ -27,13 +27,13 @@ import time
 import requests
 from testtools import content
 
-from tacker_vimmon.monitor import workflow
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
 from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
 from tacker_vimmon.tests.functional.api import api_server
+from tacker_vimmon.workflow import definition
 
 CHECK_INTERVAL = 10
 PROBE = {'probe_count': 2, 'probe_interval': 0.2, 'probe_timeout': 0.5,
@@ -132,7 +132,7 @@ class MonitoringTestCase(base.FunctionalTestCase):
     # Mistral, to see the actions end.
 
     def monitor_executions(self, vim_id):
-        prefix = workflow.WORKFLOW_PREFIX + vim_id
+        prefix = definition.WORKFLOW_PREFIX + vim_id
         return [execution for execution in
                 self.mistral.client.executions.list()
                 if execution.workflow_name.startswith(prefix)]
@@ -218,7 +218,7 @@ class TestRetirement(MonitoringTestCase):
         self.assertEqual(204, response.status_code, response.text)
         self.wait_action_exit(vim['id'], self.action_id_of(second))
         self.assertEqual([], self.monitor_executions(vim['id']))
-        prefix = workflow.WORKFLOW_PREFIX + vim['id']
+        prefix = definition.WORKFLOW_PREFIX + vim['id']
         self.assertEqual([], [wf.name for wf in
                               self.mistral.client.workflows.list()
                               if wf.name.startswith(prefix)])

@@ -20,8 +20,8 @@ import fixtures
 import webob
 
 from tacker_vimmon.api import app
-from tacker_vimmon.common import crypto
-from tacker_vimmon.common import policy
+from tacker_vimmon.api import policy
+from tacker_vimmon.registry import crypto
 from tacker_vimmon.tests import base
 
 K8S_VIM = {'vim': {'name': 'k', 'type': 'kubernetes',

@@ -13,9 +13,10 @@
 """The VIM handlers drive the monitor lifecycle (Mistral scripted)."""
 
 from tacker_vimmon.api import app
-from tacker_vimmon.monitor import lifecycle
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.unit.api import test_app
-from tacker_vimmon.tests.unit.monitor import test_lifecycle
+from tacker_vimmon.tests.unit.workflow import test_lifecycle
+from tacker_vimmon.workflow import lifecycle
 
 OPENSTACK_VIM = {'vim': {
     'name': 'os', 'type': 'openstack', 'auth_url': 'http://127.0.0.2:5000',
@@ -32,7 +33,8 @@ class TestMonitorHookup(test_app.ApiTestCase):
         self.monitors = test_lifecycle.FakeMonitors()
         self.woken = []
         self.app = app.setup_app(self.conf.conf, lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors, wake=self.woken.extend))
+            self.conf.conf, monitors=self.monitors,
+            wakeups=vimmon_fixtures.recording_wakeups(self.woken)))
 
     def register(self):
         response = self.request('POST', '/v1.0/vims', OPENSTACK_VIM)

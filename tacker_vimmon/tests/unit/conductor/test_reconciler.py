@@ -19,12 +19,13 @@ from oslo_utils import timeutils
 from tacker_vimmon.common import exception
 from tacker_vimmon.conductor import reconciler
 from tacker_vimmon.db import api as db_api
-from tacker_vimmon.monitor import lifecycle
-from tacker_vimmon.monitor import mistral
-from tacker_vimmon.monitor import workflow
 from tacker_vimmon.tests import base
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.unit.db import test_api
-from tacker_vimmon.tests.unit.monitor import test_lifecycle
+from tacker_vimmon.tests.unit.workflow import test_lifecycle
+from tacker_vimmon.workflow import definition
+from tacker_vimmon.workflow import lifecycle
+from tacker_vimmon.workflow import mistral
 
 LONG_AGO = timeutils.utcnow() - datetime.timedelta(hours=1)
 
@@ -53,7 +54,8 @@ class TestReconciler(base.DbTestCase):
         self.monitors = ListingMonitors()
         self.woken = []
         self.lifecycle = lifecycle.MonitorLifecycle(
-            monitors=self.monitors, wake=self.woken.extend)
+            self.conf.conf, monitors=self.monitors,
+            wakeups=vimmon_fixtures.recording_wakeups(self.woken))
         self.reconciler = reconciler.Reconciler(self.lifecycle,
                                                 self.monitors)
 
@@ -97,17 +99,17 @@ class TestReconciler(base.DbTestCase):
     def test_orphaned_workflows_old_enough_are_removed(self):
         vim = self._vim('kept')
         wanted = mistral.MonitorWorkflow(
-            'wf-kept', workflow.workflow_name(vim.id, vim.action_id),
+            'wf-kept', definition.workflow_name(vim.id, vim.action_id),
             LONG_AGO)
         orphan = mistral.MonitorWorkflow(
-            'wf-gone', workflow.workflow_name(
+            'wf-gone', definition.workflow_name(
                 '0d6e2d36-4ad8-4d3e-a34e-2f4f0bb1c0de', 'ab12cd34ef'),
             LONG_AGO)
         stale = mistral.MonitorWorkflow(
-            'wf-stale', workflow.workflow_name(vim.id, 'deadbeef00'),
+            'wf-stale', definition.workflow_name(vim.id, 'deadbeef00'),
             LONG_AGO)
         young = mistral.MonitorWorkflow(
-            'wf-young', workflow.workflow_name(vim.id, 'feedface00'),
+            'wf-young', definition.workflow_name(vim.id, 'feedface00'),
             timeutils.utcnow())
         self.monitors.workflows = [wanted, orphan, stale, young]
         self.assertEqual((0, 2), self.reconciler.run_once(self.context))

@@ -93,11 +93,14 @@ class TestConductorAPI(base.TestCase):
         self.assertEqual(rpcapi.ConductorAPI.RPC_API_VERSION,
                          manager.ConductorManager.target.version)
 
-    def test_topic_and_timeout_default_to_configuration(self):
-        self.flags(group='conductor', topic='elsewhere', rpc_timeout=7)
+    def test_topic_and_timeout_never_come_from_configuration(self):
+        # The action runs in Mistral's executor: the global configuration
+        # there is Mistral's, and the client must not read it.
+        self.flags(group='conductor', topic='elsewhere')
         api = rpcapi.ConductorAPI(transport=self.transport)
-        self.assertEqual(('elsewhere', 7), (api.topic, api.timeout))
-        self.assertEqual('elsewhere', api.client.target.topic)
+        self.assertEqual((rpc.CONDUCTOR_TOPIC, rpcapi.DEFAULT_TIMEOUT),
+                         (api.topic, api.timeout))
+        self.assertEqual(rpc.CONDUCTOR_TOPIC, api.client.target.topic)
 
     def test_other_topic_is_not_served(self):
         self.serve(RecordingEndpoint(), topic='another_topic')

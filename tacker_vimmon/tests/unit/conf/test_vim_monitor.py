@@ -12,8 +12,11 @@
 
 """The [vim_monitor] options and the probe input they make."""
 
+from oslo_config import cfg
+
+from tacker_vimmon.action import loop
+from tacker_vimmon.action import options as action_options
 from tacker_vimmon.conf import vim_monitor
-from tacker_vimmon.monitor import loop
 from tacker_vimmon.tests import base
 
 
@@ -21,11 +24,23 @@ class TestVimMonitorOptions(base.TestCase):
 
     def test_defaults(self):
         group = base.CONF.vim_monitor
-        self.assertEqual((60, 3, 1.0, 1.0, 2, 'auto'), (
+        self.assertEqual((60, 3, 1.0, 1.0, 2), (
             group.check_interval, group.probe_count, group.probe_interval,
-            group.probe_timeout, group.failure_threshold,
-            group.icmp_socket))
-        self.assertGreater(group.report_timeout, 0)
+            group.probe_timeout, group.failure_threshold))
+        action_group = self.action_conf().vim_monitor
+        self.assertEqual('auto', action_group.icmp_socket)
+        self.assertGreater(action_group.report_timeout, 0)
+
+    def test_the_services_do_not_carry_the_actions_options(self):
+        # They live in the executor's own file, not in the services' one.
+        for name in ('icmp_socket', 'report_timeout'):
+            self.assertNotIn(name, base.CONF.vim_monitor)
+
+    def action_conf(self):
+        conf = cfg.ConfigOpts()
+        action_options.register_opts(conf)
+        conf([], default_config_files=[], default_config_dirs=[])
+        return conf
 
     def test_probe_input_is_what_the_loop_accepts(self):
         self.flags(group='vim_monitor', probe_count=5, check_interval=30)
@@ -35,5 +50,6 @@ class TestVimMonitorOptions(base.TestCase):
         self.assertEqual(30, settings.check_interval)
 
     def test_icmp_socket_choices(self):
-        self.assertRaises(ValueError, self.flags, group='vim_monitor',
-                          icmp_socket='ping')
+        conf = self.action_conf()
+        self.assertRaises(ValueError, conf.set_override, 'icmp_socket',
+                          'ping', group='vim_monitor')

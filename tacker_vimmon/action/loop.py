@@ -1,0 +1,162 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The loop of one VIM monitor: probe, decide, report, check in.
+
+It knows nothing of Mistral, sockets or RPC: it is given a function that
+runs one probe round, a function that reports to the conductor, and an
+event that asks it to check in at once. That keeps the rules that matter
+(failure threshold, report on change, periodic check-in, exit on
+'bad_action', back-off while the conductor is away) in one small place.
+"""
+
+import collections
+import threading
+import time
+
+from oslo_log import log as logging
+
+from tacker_vimmon.common import states
+
+LOG = logging.getLogger(__name__)
+
+# Back-off while the conductor cannot be reached: doubles up to the cap
+# (and never beyond check_interval, which bounds how stale we may get).
+FIRST_RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 30.0
+
+
+class ConductorUnreachable(Exception):
+    """A report could not be delivered; try again later."""
+
+
+class ProbeSettings(collections.namedtuple('ProbeSettings', [
+        'count', 'interval', 'timeout', 'failure_threshold',
+        'check_interval'])):
+    """How one monitor probes (the workflow input's ``probe``)."""
+
+    _TYPES = {'count': int, 'interval': float, 'timeout': float,
+              'failure_threshold': int, 'check_interval': float}
+
+    @classmethod
+    def from_dict(cls, values):
+        """Build from workflow input, rejecting what cannot work.
+
+        :raises: ValueError naming the field
+        """
+        missing = sorted(set(cls._fields) - set(values or {}))
+        if missing:
+            raise ValueError('probe settings lack %s' % ', '.join(missing))
+        converted = {}
+        for field in cls._fields:
+            try:
+                converted[field] = cls._TYPES[field](values[field])
+            except (TypeError, ValueError):
+                raise ValueError('probe setting %s=%r is not a number'
+                                 % (field, values[field]))
+            if converted[field] <= 0:
+                raise ValueError('probe setting %s must be positive, not %r'
+                                 % (field, values[field]))
+        return cls(**converted)
+
+
+class MonitorLoop:
+    """Probe one VIM until the conductor says this monitor is not wanted.
+
+    :param probe_round: callable() -> bool, True when the VIM answered
+    :param report: callable(status) -> the conductor's answer (the status
+        it stored, or 'bad_action'); raises ConductorUnreachable
+    :param settings: ProbeSettings
+    :param wakeup: threading.Event; setting it makes the loop check in at
+        once (the fast path for a retired monitor)
+    """
+
+    def __init__(self, vim_id, action_id, probe_round, report, settings,
+                 wakeup=None, clock=time.monotonic):
+        self.vim_id = vim_id
+        self.action_id = action_id
+        self._probe_round = probe_round
+        self._report = report
+        self._settings = settings
+        self._wakeup = wakeup or threading.Event()
+        self._clock = clock
+        self.status = None
+        self.reported = None
+        self._failures = 0
+        self._last_check_in = None
+        self._retry_at = 0.0
+        self._retry_delay = FIRST_RETRY_DELAY
+
+    def run(self):
+        """Loop until 'bad_action'; return why and in what state it ended."""
+        LOG.info('Monitor %(action)s of VIM %(vim)s started',
+                 {'action': self.action_id, 'vim': self.vim_id})
+        while True:
+            # Woken between rounds (the fast path): check in first, the
+            # probe round can wait; a retired monitor exits seconds sooner.
+            if not (self._wakeup.is_set() and self._report_due()):
+                self._observe(self._probe_round())
+            if self._report_due() and self._deliver() == states.BAD_ACTION:
+                LOG.info('Monitor %(action)s of VIM %(vim)s is no longer '
+                         'wanted; exiting', {'action': self.action_id,
+                                             'vim': self.vim_id})
+                return {'vim_id': self.vim_id, 'action_id': self.action_id,
+                        'exit_reason': states.BAD_ACTION,
+                        'last_status': self.status}
+            # The pause between rounds; the fast path cuts it short.
+            self._wakeup.wait(self._settings.interval)
+
+    def _observe(self, answered):
+        if answered:
+            self._failures = 0
+            self.status = states.REACHABLE
+            return
+        self._failures += 1
+        if self._failures >= self._settings.failure_threshold:
+            self.status = states.UNREACHABLE
+
+    def _report_due(self):
+        if self.status is None:
+            # No verdict yet (the first rounds failed, but fewer than the
+            # threshold): nothing true to report. A wake-up waits for it.
+            return False
+        now = self._clock()
+        if now < self._retry_at:
+            return False
+        return (self._wakeup.is_set()
+                or self.status != self.reported
+                or self._last_check_in is None
+                or now - self._last_check_in >= self._settings.check_interval)
+
+    def _deliver(self):
+        self._wakeup.clear()
+        try:
+            answer = self._report(self.status)
+        except ConductorUnreachable as error:
+            self._back_off(error)
+            return None
+        self._retry_delay = FIRST_RETRY_DELAY
+        self._retry_at = 0.0
+        self._last_check_in = self._clock()
+        if answer != states.BAD_ACTION:
+            self.reported = answer
+        return answer
+
+    def _back_off(self, error):
+        delay = min(self._retry_delay, MAX_RETRY_DELAY,
+                    self._settings.check_interval)
+        LOG.warning('Monitor %(action)s of VIM %(vim)s cannot reach the '
+                    'conductor (%(error)s); retrying in %(delay).1f s',
+                    {'action': self.action_id, 'vim': self.vim_id,
+                     'error': error, 'delay': delay})
+        self._retry_at = self._clock() + delay
+        self._retry_delay = min(self._retry_delay * 2, MAX_RETRY_DELAY)

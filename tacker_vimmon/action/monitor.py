@@ -1,0 +1,104 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The Mistral action that monitors one VIM: tacker_vimmon.vim_monitor.
+
+Mistral's executor runs it on one of its pool threads for as long as the
+monitor is wanted. It probes with the process's shared ICMP prober and
+reports to a conductor; it never touches the database. It returns, freeing
+its executor thread, when the conductor answers 'bad_action'.
+"""
+
+from mistral_lib import actions
+from oslo_log import log as logging
+
+from tacker_vimmon.action import loop
+from tacker_vimmon.action import runtime as monitor_runtime
+from tacker_vimmon.action import target as probe_target
+from tacker_vimmon.common import exception
+
+LOG = logging.getLogger(__name__)
+
+
+class VimMonitorAction(actions.Action):
+    """Monitor one VIM until a newer monitor or its removal retires it.
+
+    Mistral builds the action from the workflow's inputs, so ``__init__``
+    only keeps them; everything else happens in ``run``.
+    """
+
+    def __init__(self, vim_id, action_id, target, probe):
+        super().__init__()
+        self.vim_id = vim_id
+        self.action_id = action_id
+        self.target = target
+        self.probe = probe
+
+    def run(self, context):
+        try:
+            settings = loop.ProbeSettings.from_dict(self.probe)
+            where = probe_target.from_auth_url(self.target)
+            runtime = monitor_runtime.get_runtime()
+        except (ValueError, exception.TackerVimmonException) as error:
+            # Neither bad input nor a missing configuration or privilege
+            # gets better by retrying: fail visibly, with the reason.
+            LOG.error('Monitor %(action)s of VIM %(vim)s cannot start: '
+                      '%(error)s', {'action': self.action_id,
+                                    'vim': self.vim_id, 'error': error})
+            return actions.Result(error='monitor of VIM %s cannot start: '
+                                  '%s' % (self.vim_id, error))
+        wakeup = runtime.wakeups.register(self.action_id)
+        try:
+            return loop.MonitorLoop(
+                self.vim_id, self.action_id,
+                probe_round=ProbeRound(runtime.prober, where, settings),
+                report=runtime.reporter(self.vim_id, self.action_id),
+                settings=settings, wakeup=wakeup).run()
+        finally:
+            runtime.wakeups.unregister(self.action_id)
+
+    def test(self, context):
+        return {'vim_id': self.vim_id, 'action_id': self.action_id,
+                'exit_reason': 'dry run'}
+
+
+class ProbeRound:
+    """One probe round against the target: True when the VIM answered."""
+
+    def __init__(self, prober, where, settings):
+        self._prober = prober
+        self._where = where
+        self._settings = settings
+        self._last_problem = None
+
+    def __call__(self):
+        try:
+            address = self._where.resolve()[0]
+        except exception.TackerVimmonException as error:
+            self._note_problem(error)
+            return False
+        result = self._prober.probe(address, count=self._settings.count,
+                                    interval=self._settings.interval,
+                                    timeout=self._settings.timeout)
+        self._note_problem(result.error)
+        return result.reachable
+
+    def _note_problem(self, problem):
+        # Said once when it starts and once when it ends, not every round.
+        # The host only: an auth_url may carry more than it should.
+        problem = str(problem) if problem else None
+        if problem and problem != self._last_problem:
+            LOG.warning('Probing %(host)s: %(problem)s',
+                        {'host': self._where.host, 'problem': problem})
+        elif not problem and self._last_problem:
+            LOG.info('Probing %s works again', self._where.host)
+        self._last_problem = problem

@@ -1,0 +1,140 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What every monitor in one Mistral executor process shares.
+
+The configuration (tacker-vimmon's own file, never Mistral's), the RPC
+transport to the conductors, the ICMP prober and the wake-up listener exist
+once per process, however many monitors it runs, and are made again in a
+child after a fork (their threads and connections do not survive one).
+"""
+
+import os
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from tacker_vimmon.action import loop
+from tacker_vimmon.action import options
+from tacker_vimmon.action import prober
+from tacker_vimmon.action import wakeup
+from tacker_vimmon.common import context as vimmon_context
+from tacker_vimmon.common import exception
+from tacker_vimmon.common import rpc
+from tacker_vimmon.conductor import rpcapi
+
+LOG = logging.getLogger(__name__)
+
+CONFIG_FILE_ENV = 'TACKER_VIMMON_MONITOR_CONFIG_FILE'
+DEFAULT_CONFIG_FILE = '/etc/tacker-vimmon/tacker-vimmon-monitor.conf'
+# Before the action had a file of its own it read the services' whole
+# configuration, named by this variable; still honoured, with a warning.
+LEGACY_CONFIG_FILE_ENV = 'TACKER_VIMMON_CONFIG_FILE'
+SEND_RETRIES = 2
+
+_lock = threading.Lock()
+_runtime = None
+_runtime_pid = None
+
+
+def config_path():
+    """The monitor's configuration file, and the variable that named it.
+
+    $TACKER_VIMMON_MONITOR_CONFIG_FILE, else the packaged default path;
+    when neither exists, $TACKER_VIMMON_CONFIG_FILE of an executor set up
+    before the monitor had a file of its own.
+    """
+    path = os.environ.get(CONFIG_FILE_ENV)
+    if path:
+        return path, CONFIG_FILE_ENV
+    legacy = os.environ.get(LEGACY_CONFIG_FILE_ENV)
+    if legacy and not os.path.isfile(DEFAULT_CONFIG_FILE):
+        return legacy, LEGACY_CONFIG_FILE_ENV
+    return DEFAULT_CONFIG_FILE, CONFIG_FILE_ENV
+
+
+def load_config(path=None):
+    """The monitor action's configuration, in a ConfigOpts of its own.
+
+    Mistral's executor has its own global configuration, which a library
+    it loads must neither read nor change.
+
+    :raises: MonitorConfigNotFound
+    """
+    env = CONFIG_FILE_ENV
+    if path is None:
+        path, env = config_path()
+    if not os.path.isfile(path):
+        raise exception.MonitorConfigNotFound(path=path, env=CONFIG_FILE_ENV)
+    if env == LEGACY_CONFIG_FILE_ENV:
+        LOG.warning('Monitor actions read %(path)s, named by $%(legacy)s: '
+                    'that file holds the services\' secrets. Give the '
+                    'executor a tacker-vimmon-monitor.conf of its own and '
+                    'name it in $%(env)s.',
+                    {'path': path, 'legacy': LEGACY_CONFIG_FILE_ENV,
+                     'env': CONFIG_FILE_ENV})
+    conf = cfg.ConfigOpts()
+    options.register_opts(conf)
+    conf([], project='tacker-vimmon', default_config_files=[path],
+         default_config_dirs=[], use_env=False)
+    return conf
+
+
+class Runtime:
+    """The per-process parts every monitor uses."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        # The prober first: without ICMP there is nothing to report.
+        self.prober = prober.get_prober(conf.vim_monitor.icmp_socket)
+        self.transport = rpc.get_transport_for(conf)
+        # Topic and timeout are passed so that the client never falls back
+        # to the global configuration (Mistral's, here).
+        self.conductor = rpcapi.ConductorAPI(
+            topic=conf.conductor.topic, transport=self.transport,
+            timeout=conf.vim_monitor.report_timeout)
+        # oslo.messaging retries sending forever while the broker is down,
+        # which would stop the monitor's probing too; a few retries, then
+        # ConductorUnreachable and the loop's own back-off.
+        self.conductor.client = self.conductor.client.prepare(
+            retry=SEND_RETRIES)
+        self.wakeups = wakeup.Listener(self.transport)
+        self.context = vimmon_context.get_admin_context()
+
+    def reporter(self, vim_id, action_id):
+        """report(status) for loop.MonitorLoop, through the conductors."""
+        def report(status):
+            try:
+                return self.conductor.update_vim(self.context, vim_id,
+                                                 status, action_id)
+            except messaging.MessagingTimeout:
+                raise loop.ConductorUnreachable(
+                    'no conductor answered within %s s'
+                    % self.conductor.timeout)
+            except messaging.MessagingException as error:
+                raise loop.ConductorUnreachable(error)
+        return report
+
+
+def get_runtime():
+    """This process's Runtime, made on first use and again after a fork.
+
+    :raises: MonitorConfigNotFound, IcmpUnavailable
+    """
+    global _runtime, _runtime_pid
+    with _lock:
+        if _runtime is None or _runtime_pid != os.getpid():
+            _runtime = Runtime(load_config())
+            _runtime_pid = os.getpid()
+        return _runtime

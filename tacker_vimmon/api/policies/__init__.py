@@ -1,0 +1,25 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The policy rules of tacker-vimmon, with their defaults in code."""
+
+import itertools
+
+from tacker_vimmon.api.policies import base
+from tacker_vimmon.api.policies import event
+from tacker_vimmon.api.policies import vim
+
+
+def list_rules():
+    """Every rule (entry point ``oslo.policy.policies``)."""
+    return list(itertools.chain(base.list_rules(), vim.list_rules(),
+                                event.list_rules()))

@@ -1,0 +1,204 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+
+"""The VIM registry: what registering, changing and deregistering a VIM means.
+
+The HTTP handlers parse a request, check policy and call this module; it
+validates what only the registry can judge (the auth_url, each VIM type's
+fields, the size of what is stored), keeps secrets encrypted, proves an
+OpenStack VIM's credentials with its Keystone, stores the VIM and keeps its
+monitor in step through the lifecycle it is given (a
+workflow.lifecycle.MonitorLifecycle, or NoMonitors when monitoring is off).
+"""
+
+from urllib import parse
+
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+
+from tacker_vimmon import vim as vim_types
+from tacker_vimmon.common import exception
+from tacker_vimmon.common import states
+from tacker_vimmon.common import validation
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.registry import crypto
+from tacker_vimmon.vim import keystone
+from tacker_vimmon.vim import openstack
+
+LOG = logging.getLogger(__name__)
+
+# The largest JSON document or ciphertext stored in one column.
+MAX_STORED = 60000
+
+_CREDENTIAL_FIELDS = frozenset(('auth_url', 'auth_cred', 'vim_project'))
+
+
+def check_auth_url(url):
+    """:raises: InvalidInput unless url is an http(s) URL with a host."""
+    try:
+        parts = parse.urlsplit(url)
+        valid = (parts.scheme in ('http', 'https') and parts.hostname
+                 and (parts.port or True))  # .port raises on a bad port
+    except ValueError:
+        valid = False
+    if not valid:
+        raise exception.InvalidInput(
+            field='vim.auth_url',
+            reason='must be an http:// or https:// URL with a host')
+
+
+def _check_type_fields(driver, vim):
+    validation.validate(driver.AUTH_CRED_SCHEMA, vim['auth_cred'],
+                     'vim.auth_cred')
+    validation.validate(driver.VIM_PROJECT_SCHEMA, vim['vim_project'],
+                     'vim.vim_project')
+    driver.normalise(vim)
+
+
+def _check_stored_size(values):
+    for field in ('auth_cred', 'vim_project', 'extra', 'placement_attr',
+                  'auth_cred_secret'):
+        if field not in values:
+            continue
+        value = values[field]
+        size = len(value if isinstance(value, str)
+                   else jsonutils.dumps(value))
+        if size > MAX_STORED:
+            name = 'auth_cred' if field == 'auth_cred_secret' else field
+            raise exception.InvalidInput(
+                field='vim.%s' % name,
+                reason='too large to store (%d bytes encoded, at most %d)'
+                % (size, MAX_STORED))
+
+
+def _without_masks(driver, given):
+    # A client that sends back what it was shown ('***') keeps the secret.
+    return {key: value for key, value in given.items()
+            if not (key in driver.SECRET_FIELDS and value == vim_types.MASK)}
+
+
+class VimRegistry:
+    """Registers, changes and deregisters VIMs.
+
+    :param conf: the service's configuration ([vim] options)
+    :param monitors: a workflow.lifecycle.MonitorLifecycle or NoMonitors
+    """
+
+    def __init__(self, conf, monitors):
+        self._conf = conf
+        self._monitors = monitors
+
+    def register(self, context, project_id, vim):
+        """Store a new VIM (a validated request body) and start its monitor.
+
+        :returns: the VIM as stored
+        :raises: InvalidInput, VimNameDuplicate, DefaultVimDuplicate, and
+            the credential errors of vim.keystone
+        """
+        check_auth_url(vim['auth_url'])
+        _check_type_fields(vim_types.get_type(vim['type']), vim)
+        values = {
+            'tenant_id': project_id,
+            'name': vim['name'],
+            'description': vim.get('description') or '',
+            'type': vim['type'],
+            'auth_url': vim['auth_url'],
+            'is_default': vim.get('is_default', False),
+            'extra': vim.get('extra') or {},
+            'placement_attr': {'regions': []},
+        }
+        values.update(self._credential_values(vim))
+        _check_stored_size(values)
+        values.update(self._monitors.new_monitor_values())
+        row = db_api.vim_create(context, values)
+        LOG.info('Registered VIM %(id)s (%(type)s) in project %(project)s',
+                 {'id': row.id, 'type': row.type, 'project': row.tenant_id})
+        return self._monitors.start(context, row)
+
+    def update(self, context, row, changes):
+        """Apply a validated update body to a stored VIM.
+
+        A new auth_url replaces the VIM's monitor (the old one probes
+        where the VIM no longer is).
+
+        :returns: the VIM as stored afterwards
+        """
+        values = {name: changes[name]
+                  for name in ('name', 'is_default') if name in changes}
+        if 'description' in changes:
+            values['description'] = changes['description'] or ''
+        if 'extra' in changes:
+            values['extra'] = changes['extra'] or {}
+        if 'auth_url' in changes:
+            check_auth_url(changes['auth_url'])
+        if _CREDENTIAL_FIELDS & set(changes):
+            values.update(self._changed_credentials(row, changes))
+        _check_stored_size(values)
+        row = db_api.vim_update(context, row.id, values,
+                                project_id=row.tenant_id)
+        LOG.info('Updated VIM %s', row.id)
+        if 'auth_url' in values:
+            row = self._monitors.replace(context, row, 'auth_url changed',
+                                         status=states.PENDING)
+        return row
+
+    def deregister(self, context, row):
+        """Delete a VIM and retire its monitor; returns the deleted row."""
+        row = db_api.vim_destroy(context, row.id, project_id=row.tenant_id)
+        LOG.info('Deregistered VIM %s', row.id)
+        self._monitors.retire(row)
+        return row
+
+    def _discover_regions(self, vim):
+        """Prove an OpenStack VIM's credentials; its regions, or None."""
+        if (vim['type'] != openstack.TYPE
+                or not self._conf.vim.validate_credentials):
+            return None
+        return keystone.discover_regions(vim['auth_url'], vim['auth_cred'],
+                                         vim['vim_project'])
+
+    def _credential_values(self, vim):
+        """The columns that hold a VIM's (checked, encrypted) credentials."""
+        regions = self._discover_regions(vim)
+        public, secrets = vim_types.split_secrets(vim['type'],
+                                                  vim['auth_cred'])
+        values = {
+            'auth_cred': public,
+            'auth_cred_secret': crypto.encrypt_secrets(secrets),
+            'vim_project': vim['vim_project'],
+        }
+        if regions is not None:
+            values['placement_attr'] = {'regions': regions}
+        return values
+
+    def _changed_credentials(self, row, changes):
+        driver = vim_types.get_type(row.type)
+        stored = vim_types.join_secrets(
+            row.auth_cred,
+            crypto.decrypt_secrets(row.auth_cred_secret, row.id)
+            if row.auth_cred_secret else {})
+        project = dict(row.vim_project)
+        project.update(changes.get('vim_project') or {})
+        vim = {
+            'type': row.type,
+            'auth_url': changes.get('auth_url', row.auth_url),
+            'auth_cred': driver.merge_auth_cred(
+                stored,
+                _without_masks(driver, changes.get('auth_cred') or {})),
+            'vim_project': project,
+        }
+        _check_type_fields(driver, vim)   # normalises auth_url too
+        values = self._credential_values(vim)
+        if vim['auth_url'] != row.auth_url:
+            values['auth_url'] = vim['auth_url']
+        return values

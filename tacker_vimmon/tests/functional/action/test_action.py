@@ -1,0 +1,201 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The monitor action end to end: real Mistral, conductor and hosts.
+
+A real Mistral 23 runs the monitor workflow made by monitor/workflow.py
+(created through monitor/mistral.py); its executor runs the action, which
+probes a host in a network namespace and reports to a real
+tacker-vimmon-conductor on PostgreSQL. Mistral's executor has a single
+pool thread, so a no-op workflow can only run once the monitor action has
+given its thread back.
+"""
+
+import json
+import os
+
+from oslo_config import cfg
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import uuidutils
+from testtools import content
+
+from tacker_vimmon.common import rpc
+from tacker_vimmon.conf import CONF
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.functional import mistral
+from tacker_vimmon.tests.functional import netns
+from tacker_vimmon.tests.functional import processes
+from tacker_vimmon.tests.functional import rabbit
+from tacker_vimmon.tests.functional import test_mistral_fixture
+from tacker_vimmon.tests.unit.db import test_api
+from tacker_vimmon.workflow import mistral as monitor_mistral
+from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
+
+# Seconds within which a monitor must show what it sees: the first report
+# needs one probe round (2 requests 0.2 s apart) and Mistral's start of the
+# action; UNREACHABLE needs failure_threshold (2) rounds of up to 0.7 s.
+REPORT_BOUND = 30
+# Exit through the fast path: a wake-up, one probe round, one check-in.
+FAST_EXIT_BOUND = 15
+
+
+def probe(check_interval):
+    return {'count': 2, 'interval': 0.2, 'timeout': 0.5,
+            'failure_threshold': 2, 'check_interval': check_interval}
+
+
+class MonitorActionTestCase(base.FunctionalTestCase):
+
+    def setUp(self):
+        super().setUp()
+        # First, so that it goes last: after Mistral's executor stopped.
+        guard = self.use_service(netns.ProbeGuard())
+        self.host = self.useFixture(netns.NetnsHosts(guard)).hosts[0]
+        database = self.real_database('postgresql')
+        database_url = database.url.render_as_string(hide_password=False)
+        vhost = self.use_service(rabbit.RabbitVhost())
+        self.useFixture(processes.ConductorProcess(
+            vhost.transport_url, database_url,
+            'conductor-%s' % uuidutils.generate_uuid()[:8]))
+        self._use_db_api(database_url)
+        config = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
+                              'tacker-vimmon.conf')
+        base.write_config(config, {
+            'DEFAULT': {'transport_url': vhost.transport_url},
+            'vim_monitor': {'report_timeout': 5}})
+        self.mistral = self.use_service(mistral.MistralFixture(
+            thread_pool_size=1,
+            environment={'TACKER_VIMMON_CONFIG_FILE': config}))
+        self.addOnException(self._attach_mistral_log)
+        self.flags(group='mistral', endpoint_override=self.mistral.url)
+        self.monitors = monitor_mistral.MistralMonitors(CONF)
+        self.transport = rpc.get_transport_for(cfg.ConfigOpts(),
+                                               vhost.transport_url)
+        self.addCleanup(self.transport.cleanup)
+
+    def _attach_mistral_log(self, exc_info):
+        self.addDetail('mistral-log', content.text_content(
+            self.mistral.log_tail(200)))
+
+    def _use_db_api(self, database_url):
+        facade = enginefacade.transaction_context()
+        facade.configure(connection=database_url)
+        self.addCleanup(lambda: facade.writer.get_engine().dispose())
+        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
+            db_api.main_context_manager, facade))
+
+    def start_monitor(self, auth_url, check_interval):
+        action_id = uuidutils.generate_uuid()
+        vim = db_api.vim_create(self.context, test_api.vim_values(
+            name='vim-%s' % action_id[:8], auth_url=auth_url))
+        db_api.vim_update(self.context, vim.id, {'action_id': action_id})
+        monitor = self.monitors.create(vim.id, action_id, auth_url,
+                                       probe(check_interval))
+        return vim.id, action_id, monitor
+
+    def wait_status(self, vim_id, status, timeout=REPORT_BOUND):
+        base.wait_for(
+            lambda: db_api.vim_get(self.context, vim_id).status == status,
+            timeout, interval=0.2, message='VIM %s %s' % (vim_id, status))
+
+    def action_execution(self, execution_id):
+        client = self.mistral.client
+        tasks = client.tasks.list(workflow_execution_id=execution_id)
+        if not tasks:
+            return None
+        found = client.action_executions.list(task_execution_id=tasks[0].id)
+        return found[0] if found else None
+
+    def start_noop(self):
+        client = self.mistral.client
+        if not getattr(self, '_noop_id', None):
+            self._noop_id = client.workflows.create(
+                test_mistral_fixture.NOOP_WORKFLOW)[0].id
+        return client.executions.create(self._noop_id).id
+
+    def wait_noop(self, execution_id):
+        client = self.mistral.client
+        base.wait_for(
+            lambda: client.executions.get(execution_id).state == 'SUCCESS',
+            FAST_EXIT_BOUND, interval=0.2,
+            message='a no-op workflow on the freed executor thread')
+        return self.action_execution(execution_id)
+
+    def assertExecutorThreadFree(self):
+        """A no-op workflow runs: the only executor thread is free."""
+        self.wait_noop(self.start_noop())
+
+
+class TestMonitorAction(MonitorActionTestCase):
+
+    # One test, one Mistral: starting one is most of the cost.
+    def test_reports_and_exits_by_fast_path_and_by_check_in(self):
+        self._check_ipv4_monitor_reports_and_exits_by_fast_path()
+        self._check_ipv6_monitor_deregistered_exits_at_check_in()
+
+    def _check_ipv4_monitor_reports_and_exits_by_fast_path(self):
+        vim_id, action_id, monitor = self.start_monitor(
+            'http://%s:5000/v3' % self.host.ipv4, check_interval=60)
+        self.wait_status(vim_id, 'REACHABLE')
+        self.host.set_down()
+        self.wait_status(vim_id, 'UNREACHABLE')
+        events = db_api.event_get_all(self.context, filters={
+            'resource_id': vim_id, 'event_type': 'MONITOR'})
+        self.assertEqual(['REACHABLE', 'UNREACHABLE'],
+                         [event.resource_state for event in events])
+        running = self.action_execution(monitor.execution_id)
+        self.assertEqual('RUNNING', running.state)
+        # A no-op sent to the executor now waits for its only thread.
+        noop = self.start_noop()
+        base.wait_for(lambda: self.action_execution(noop), REPORT_BOUND,
+                      message='the no-op action to be sent to the executor')
+
+        # Replaced: another action is the VIM's monitor now. The check-in
+        # interval is a minute, so only the wake-up can end it this soon.
+        db_api.vim_update(self.context, vim_id,
+                          {'action_id': uuidutils.generate_uuid()})
+        wakeup_rpcapi.MonitorWakeupAPI(self.transport).wake([action_id])
+
+        def finished():
+            execution = self.action_execution(monitor.execution_id)
+            return execution if execution.state != 'RUNNING' else None
+
+        done = base.wait_for(finished, FAST_EXIT_BOUND, interval=0.2,
+                             message='the retired action to finish')
+        self.assertEqual('SUCCESS', done.state)
+        # Listing leaves the output out; getting it brings it.
+        output = self.mistral.client.action_executions.get(done.id).output
+        result = json.loads(output)['result']
+        self.assertEqual({'vim_id': vim_id, 'action_id': action_id,
+                          'exit_reason': 'bad_action',
+                          'last_status': 'UNREACHABLE'}, result)
+        # The no-op ran on the thread the monitor gave back, not before.
+        self.assertGreaterEqual(self.wait_noop(noop).updated_at,
+                                done.updated_at)
+        # The stale action wrote nothing after its replacement.
+        self.assertEqual('UNREACHABLE',
+                         db_api.vim_get(self.context, vim_id).status)
+
+    def _check_ipv6_monitor_deregistered_exits_at_check_in(self):
+        self.host.set_up()
+        vim_id, action_id, monitor = self.start_monitor(
+            'https://[%s]:6443/' % self.host.ipv6, check_interval=2)
+        self.wait_status(vim_id, 'REACHABLE')
+        # Deregistration without the fast path: Mistral forgets the
+        # monitor but does not stop it; its check-in does.
+        self.monitors.delete(monitor.workflow_id, monitor.execution_id)
+        db_api.vim_destroy(self.context, vim_id)
+        self.assertEqual([], [e for e in self.mistral.client.executions.list()
+                              if e.id == monitor.execution_id])
+        self.assertExecutorThreadFree()

@@ -1,0 +1,162 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Monitor lifecycle against a scripted Mistral and a real (SQLite) DB."""
+
+import itertools
+
+from tacker_vimmon.common import exception
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import base
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
+from tacker_vimmon.tests.unit.db import test_api
+from tacker_vimmon.workflow import lifecycle
+from tacker_vimmon.workflow import mistral
+
+
+class FakeMonitors:
+    """MistralMonitors with the calls recorded and failures on demand."""
+
+    def __init__(self):
+        self.created = []
+        self.deleted = []
+        self.fail_create = None
+        self.fail_delete = None
+        self._ids = itertools.count(1)
+        self.on_create = None
+
+    def create(self, vim_id, action_id, target, probe):
+        if self.fail_create:
+            raise self.fail_create
+        if self.on_create:
+            self.on_create()
+        n = next(self._ids)
+        self.created.append((vim_id, action_id, target, probe))
+        return mistral.Monitor('wf%d' % n, 'name%d' % n, 'ex%d' % n)
+
+    def delete(self, workflow_id, execution_id):
+        if self.fail_delete:
+            raise self.fail_delete
+        self.deleted.append((workflow_id, execution_id))
+
+
+class LifecycleTestCase(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.monitors = FakeMonitors()
+        self.woken = []
+        self.lifecycle = lifecycle.MonitorLifecycle(
+            self.conf.conf, monitors=self.monitors,
+            wakeups=vimmon_fixtures.recording_wakeups(self.woken))
+        self.vim = db_api.vim_create(self.context, test_api.vim_values(
+            action_id='first-action'))
+
+    def events(self, event_type='MONITOR'):
+        return [e for e in db_api.event_get_all(
+            self.context, filters={'resource_id': self.vim.id})
+            if e.event_type == event_type]
+
+
+class TestStart(LifecycleTestCase):
+
+    def test_start_records_workflow_and_execution(self):
+        vim = self.lifecycle.start(self.context, self.vim)
+        self.assertEqual(('first-action', 'wf1', 'ex1', 'PENDING'),
+                         (vim.action_id, vim.workflow_id, vim.execution_id,
+                          vim.status))
+        [(vim_id, action_id, target, probe)] = self.monitors.created
+        self.assertEqual((self.vim.id, 'first-action', self.vim.auth_url),
+                         (vim_id, action_id, target))
+        self.assertEqual({'count', 'interval', 'timeout',
+                          'failure_threshold', 'check_interval'},
+                         set(probe))
+        self.assertEqual([], self.monitors.deleted)
+
+    def test_mistral_failure_shows_as_error_with_the_reason(self):
+        self.monitors.fail_create = exception.MistralUnavailable(
+            url='http://mistral:8989/v2', reason='connection refused')
+        vim = self.lifecycle.start(self.context, self.vim)
+        self.assertEqual('ERROR', vim.status)
+        self.assertIn('connection refused', vim.monitor_error)
+        [event] = self.events()
+        self.assertIn('connection refused', event.event_details['reason'])
+
+
+class TestReplace(LifecycleTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.vim = self.lifecycle.start(self.context, self.vim)
+
+    def test_new_monitor_first_then_the_old_one_goes_and_is_woken(self):
+        vim = self.lifecycle.replace(self.context, self.vim,
+                                     'auth_url changed', status='PENDING')
+        self.assertNotEqual('first-action', vim.action_id)
+        self.assertEqual(('wf2', 'ex2'), (vim.workflow_id, vim.execution_id))
+        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        self.assertEqual(['first-action'], self.woken)
+        [event] = self.events()
+        self.assertEqual('auth_url changed', event.event_details['reason'])
+        self.assertEqual(vim.action_id, event.event_details['action_id'])
+
+    def test_losing_a_race_removes_only_the_monitor_it_made(self):
+        # Another writer replaces the monitor while ours is being created.
+        def someone_else_wins():
+            self.monitors.on_create = None
+            db_api.vim_monitor_assign(self.context, self.vim.id,
+                                      'first-action', 'other', 'wfX', 'exX')
+        self.monitors.on_create = someone_else_wins
+        self.assertRaises(exception.MonitorReplacedConcurrently,
+                          self.lifecycle.replace, self.context, self.vim,
+                          'test')
+        self.assertEqual([('wf2', 'ex2')], self.monitors.deleted)
+        self.assertEqual([], self.woken)
+        self.assertEqual('other',
+                         db_api.vim_get(self.context, self.vim.id).action_id)
+
+    def test_replacing_a_deregistered_vim_is_not_found(self):
+        db_api.vim_destroy(self.context, self.vim.id)
+        self.assertRaises(exception.VimNotFound, self.lifecycle.replace,
+                          self.context, self.vim, 'test')
+        self.assertEqual([('wf2', 'ex2')], self.monitors.deleted)
+
+    def test_failed_replacement_retires_the_old_monitor_too(self):
+        self.monitors.fail_create = exception.MistralRequestFailed(
+            operation='create', status=500, reason='boom')
+        vim = self.lifecycle.replace(self.context, self.vim,
+                                     'auth_url changed')
+        self.assertEqual('ERROR', vim.status)
+        self.assertNotEqual('first-action', vim.action_id)
+        self.assertIsNone(vim.workflow_id)
+        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        self.assertEqual(['first-action'], self.woken)
+
+
+class TestRetire(LifecycleTestCase):
+
+    def test_retire_deletes_and_wakes(self):
+        vim = self.lifecycle.start(self.context, self.vim)
+        self.lifecycle.retire(vim)
+        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        self.assertEqual(['first-action'], self.woken)
+
+    def test_mistral_and_fast_path_failures_do_not_stop_retiring(self):
+        vim = self.lifecycle.start(self.context, self.vim)
+        self.monitors.fail_delete = exception.MistralUnavailable(
+            url='x', reason='down')
+
+        broken = vimmon_fixtures.recording_wakeups([])
+        broken.wake.side_effect = RuntimeError('no broker')
+        lifecycle.MonitorLifecycle(self.conf.conf, monitors=self.monitors,
+                                   wakeups=broken).retire(vim)
+        self.assertEqual([], self.monitors.deleted)

@@ -1,0 +1,192 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The life of a VIM's monitor: start, replace, repair and retire it.
+
+A monitor is a Mistral workflow and execution running one long-lived
+action, named by the action_id recorded on the VIM. Replacing a monitor is
+make-before-break: the new one is created first, then a compare-and-swap on
+action_id makes it the wanted one, then the old one is removed and woken so
+that it checks in at once, hears 'bad_action' and exits. Of two writers
+racing (two API nodes, or an API node and a conductor's reconciler), the
+swap lets exactly one win; the loser removes the monitor it created.
+
+A monitor that cannot be set up (Mistral down, refusing) leaves the VIM in
+status ERROR with the reason, never silently PENDING; the conductor's
+reconciler retries it.
+"""
+
+from oslo_log import log as logging
+from oslo_utils import uuidutils
+
+from tacker_vimmon.common import exception
+from tacker_vimmon.common import rpc
+from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.workflow import mistral
+from tacker_vimmon.workflow import rpcapi
+
+LOG = logging.getLogger(__name__)
+
+
+def from_conf(conf):
+    """The monitors of this process: a MonitorLifecycle, or NoMonitors.
+
+    With monitoring on, this sets up the process-wide RPC transport (it
+    carries the fast path's wake-up broadcasts and connects on first use).
+    """
+    if not conf.vim_monitor.enabled:
+        return NoMonitors()
+    rpc.init(conf)
+    return MonitorLifecycle(conf, wakeups=rpcapi.MonitorWakeupAPI())
+
+
+class NoMonitors:
+    """Monitoring is off ([vim_monitor] enabled = False): a registry only.
+
+    VIMs keep status PENDING and no monitor is ever made or removed.
+    """
+
+    def new_monitor_values(self):
+        return {}
+
+    def start(self, context, vim):
+        return vim
+
+    def replace(self, context, vim, reason, status=None):
+        return vim
+
+    def retire(self, vim):
+        pass
+
+
+class MonitorLifecycle:
+    """Creates, replaces and removes VIM monitors, keeping the DB in step.
+
+    :param monitors: a workflow.mistral.MistralMonitors
+    :param wakeups: a workflow.rpcapi.MonitorWakeupAPI, or anything whose
+        ``wake(action_ids)`` asks running monitors to check in now (the
+        fast path); None when there is no fast path
+    """
+
+    def __init__(self, conf, monitors=None, wakeups=None):
+        self._conf = conf
+        self._monitors = monitors or mistral.MistralMonitors(conf)
+        self._wakeups = wakeups
+
+    def new_monitor_values(self):
+        """Columns of a VIM about to be registered: its first action_id.
+
+        Stored with the row, so that the action can report as soon as it
+        runs.
+        """
+        return {'action_id': uuidutils.generate_uuid()}
+
+    def start(self, context, vim):
+        """Set up the first monitor of a newly registered VIM.
+
+        The row already holds the monitor's action_id (stored with the
+        VIM, so that the action can report as soon as it runs).
+
+        :returns: the VIM as stored afterwards
+        :raises: VimNotFound when the VIM was deleted meanwhile
+        """
+        self._make_wanted(context, vim, vim.action_id, event=None)
+        return db_api.vim_get(context, vim.id)
+
+    def replace(self, context, vim, reason, status=None):
+        """Replace the VIM's monitor with a new one (new action_id).
+
+        :param reason: why, for the MONITOR event and the log
+        :param status: the VIM's status from now on (None: unchanged)
+        :returns: the VIM as stored afterwards
+        :raises: VimNotFound, MonitorReplacedConcurrently
+        """
+        if not self.repair(context, vim, reason, status=status):
+            db_api.vim_get(context, vim.id)   # VimNotFound if gone
+            raise exception.MonitorReplacedConcurrently(vim_id=vim.id)
+        return db_api.vim_get(context, vim.id)
+
+    def repair(self, context, vim, reason, status=None):
+        """replace() for the reconciler: False when another writer won."""
+        return self._make_wanted(
+            context, vim, uuidutils.generate_uuid(), status=status,
+            event={'monitor': 'replaced', 'reason': reason})
+
+    def retire(self, vim):
+        """Remove a monitor that is no longer wanted (VIM deregistered).
+
+        Best effort: what stays behind is found by the reconciler, and the
+        action exits at its next check-in whatever happens here.
+        """
+        self._remove(vim.workflow_id, vim.execution_id, vim.action_id)
+
+    def _make_wanted(self, context, vim, action_id, event, status=None):
+        """Create a monitor and swap it in; False when the swap lost."""
+        expected = vim.action_id
+        try:
+            monitor = self._monitors.create(
+                vim.id, action_id, vim.auth_url,
+                vim_monitor_conf.probe_input(self._conf))
+        except exception.TackerVimmonException as error:
+            return self._record_failure(context, vim, action_id, error)
+        if event is not None:
+            event = dict(event, action_id=action_id)
+        before = db_api.vim_monitor_assign(
+            context, vim.id, expected, action_id, monitor.workflow_id,
+            monitor.execution_id, status=status, event_details=event)
+        if before is None:
+            LOG.info('VIM %(vim)s changed while its monitor %(action)s was '
+                     'set up; removing that monitor',
+                     {'vim': vim.id, 'action': action_id})
+            self._remove(monitor.workflow_id, monitor.execution_id, None)
+            return False
+        if before['action_id'] != action_id:
+            self._remove(before['workflow_id'], before['execution_id'],
+                         before['action_id'])
+        return True
+
+    def _record_failure(self, context, vim, action_id, error):
+        reason = error.format_message()
+        LOG.warning('Monitor of VIM %(vim)s could not be set up: %(reason)s',
+                    {'vim': vim.id, 'reason': reason})
+        if not db_api.vim_monitor_failed(context, vim.id, vim.action_id,
+                                         action_id, reason):
+            return False
+        if vim.action_id != action_id:
+            # The old monitor is not wanted either (it may probe a host
+            # the VIM no longer names); the reconciler retries a new one.
+            self._remove(vim.workflow_id, vim.execution_id, vim.action_id)
+        return True
+
+    def _remove(self, workflow_id, execution_id, action_id):
+        if workflow_id or execution_id:
+            self._delete_from_mistral(workflow_id, execution_id)
+        if action_id and self._wakeups is not None:
+            self._wake_quietly(action_id)
+
+    def _delete_from_mistral(self, workflow_id, execution_id):
+        try:
+            self._monitors.delete(workflow_id, execution_id)
+        except exception.TackerVimmonException as error:
+            LOG.warning('Could not remove the monitor workflow %(wf)s from '
+                        'Mistral (the reconciler will retry): %(error)s',
+                        {'wf': workflow_id, 'error': error})
+
+    def _wake_quietly(self, action_id):
+        try:
+            self._wakeups.wake([action_id])
+        except Exception as error:  # noqa: BLE001 - fast path only
+            # Correctness never depends on the fast path: the action
+            # still exits at its next check-in.
+            LOG.info('Could not wake monitor %(action)s: %(error)s',
+                     {'action': action_id, 'error': error})
