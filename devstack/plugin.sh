@@ -29,7 +29,7 @@ function _tacker_vimmon_set_mistral_auth {
 function configure_tacker_vimmon {
     sudo install -d -o $STACK_USER $TACKER_VIMMON_CONF_DIR
     sudo install -d -o $STACK_USER -m 700 $TACKER_VIMMON_KEY_DIR
-    rm -f $TACKER_VIMMON_CONF
+    rm -f $TACKER_VIMMON_CONF $TACKER_VIMMON_MONITOR_CONF
 
     iniset $TACKER_VIMMON_CONF DEFAULT debug $ENABLE_DEBUG_LOG_LEVEL
     iniset $TACKER_VIMMON_CONF DEFAULT auth_strategy keystone
@@ -50,16 +50,19 @@ function configure_tacker_vimmon {
     _configure_mistral_for_tacker_vimmon
 }
 
-# The monitor actions read this project's config file (not Mistral's) for
-# the transport to the conductors; tell the executor where it is, and give
-# it enough threads for one long-lived action per VIM.
+# The monitor actions read a small file of their own (never Mistral's, and
+# not the services' tacker-vimmon.conf with its passwords): the broker of
+# the conductors. Write it, tell the executor where it is, and give the
+# executor enough threads for one long-lived action per VIM.
 function _configure_mistral_for_tacker_vimmon {
+    iniset_rpc_backend tacker-vimmon $TACKER_VIMMON_MONITOR_CONF
     iniset $MISTRAL_CONF_FILE DEFAULT executor_thread_pool_size \
         $TACKER_VIMMON_EXECUTOR_THREADS
     local dropin=$SYSTEMD_DIR/devstack@mistral-executor.service.d
     sudo mkdir -p $dropin
-    printf '[Service]\nEnvironment=TACKER_VIMMON_CONFIG_FILE=%s\n' \
-        "$TACKER_VIMMON_CONF" | sudo tee $dropin/tacker-vimmon.conf >/dev/null
+    printf '[Service]\nEnvironment=TACKER_VIMMON_MONITOR_CONFIG_FILE=%s\n' \
+        "$TACKER_VIMMON_MONITOR_CONF" |
+        sudo tee $dropin/tacker-vimmon.conf >/dev/null
     $SYSTEMCTL daemon-reload
 }
 

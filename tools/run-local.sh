@@ -70,6 +70,14 @@ key_repository = $STATE/vim-keys
 check_interval = 30
 CONF_EOF
 
+# The monitor action's own file, read inside Mistral's executor: the broker
+# of the conductors and nothing secret of the services'.
+MONCONF=$STATE/tacker-vimmon-monitor.conf
+cat > "$MONCONF" <<CONF_EOF
+[DEFAULT]
+transport_url = $TRANSPORT
+CONF_EOF
+
 MCONF=$STATE/mistral.conf
 cat > "$MCONF" <<CONF_EOF
 [DEFAULT]
@@ -142,7 +150,7 @@ wait_http() {
 }
 
 say "starting Mistral, a conductor and the API server"
-start mistral env TACKER_VIMMON_CONFIG_FILE="$CONF" \
+start mistral env TACKER_VIMMON_MONITOR_CONFIG_FILE="$MONCONF" \
     "$MVENV/bin/mistral-server" --server api,engine,executor \
     --config-file "$MCONF"
 start conductor "$VENV/bin/tacker-vimmon-conductor" --config-file "$CONF"

@@ -16,7 +16,12 @@ extensions = [
     'openstackdocstheme',
     'oslo_config.sphinxext',
     'oslo_policy.sphinxext',
+    'sphinx.ext.graphviz',
 ]
+
+# Diagrams are drawn by Graphviz's dot (Debian package graphviz, installed
+# by tools/install-deps.sh).
+graphviz_output_format = 'svg'
 
 openstackdocs_repo_name = 'tacker-vimmon/tacker-vimmon'
 openstackdocs_use_storyboard = False

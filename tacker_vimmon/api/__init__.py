@@ -10,4 +10,4 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The REST API: the Tacker v1.0 VIM and event API on webob and routes."""
+"""The REST API (API server): the Tacker v1.0 VIM and event API on webob."""

@@ -83,15 +83,10 @@ class ConductorManager:
     target = messaging.Target(version=rpcapi.ConductorAPI.RPC_API_VERSION)
 
     def __init__(self):
-        self._report_writer = db_api.MonitorReportWriter()
-        self._reports = group_commit.GroupCommit(self._report_writer)
-
-    def _store_report(self, context, vim_id, action_id, status):
-        # Where the database can store a group of reports in one statement,
-        # concurrent reports are written together.
-        if db_api.monitor_reports_batchable():
-            return self._reports.submit(vim_id, (vim_id, action_id, status))
-        return db_api.vim_monitor_report(context, vim_id, action_id, status)
+        # Reports that arrive together are written together, in one
+        # statement or transaction.
+        self._reports = group_commit.GroupCommit(
+            db_api.MonitorReportWriter())
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
     @strict_arguments(vim_id=str, status=str, action_id=str)
@@ -103,7 +98,8 @@ class ConductorManager:
                 % (', '.join(states.MONITOR_STATUSES), status)))
         _check_id('vim_id', vim_id)
         _check_id('action_id', action_id)
-        previous = self._store_report(context, vim_id, action_id, status)
+        previous = self._reports.submit(vim_id,
+                                        (vim_id, action_id, status))
         if previous is None:
             LOG.info('Monitor action %(action)s of VIM %(vim)s is not '
                      'wanted (VIM gone or action replaced); told it to stop',

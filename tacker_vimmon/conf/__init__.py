@@ -11,7 +11,7 @@
 #    under the License.
 
 
-"""Configuration of the services: their options, and the parsing of files.
+"""The services' configuration (API server, conductor, commands): options.
 
 Every module in this package covers one option group and offers
 ``register_opts(conf)`` and ``list_opts()``. Importing the package registers

@@ -326,79 +326,15 @@ def vim_monitor_ids(context):
 # action_id guard sits in the writing statement itself, so that a stale
 # action can never write, whatever runs concurrently.
 #
-# On PostgreSQL (psycopg2) a report is usually one autocommit round trip:
-# a check-in is a plain guarded UPDATE; a change (or a stale action) is one
-# statement that locks, compares, updates and logs. Both commit without
-# waiting for the WAL flush (synchronous_commit off for that transaction
-# only): the flush cost ~3.5 ms per report here, most of a report's time.
-# A database crash can lose the last moments of reports; the action's next
-# check-in (same call, its current status) writes them again. A report
-# waits at most 20 s for a row lock: the conductor writes one group at a
-# time, so one long-locked row must not hold up every report behind it
-# (and its caller gave up after [conductor] rpc_timeout anyway).
-
-_CHECK_IN_POSTGRESQL = sa.text("""
-SET LOCAL synchronous_commit TO OFF;
-SET LOCAL lock_timeout TO '20s';
-UPDATE vims SET last_check_in_at = :now
-WHERE id = :vim_id AND action_id = :action_id AND status = :status
-""")
-
-_REPORT_POSTGRESQL = sa.text("""
-SET LOCAL synchronous_commit TO OFF;
-SET LOCAL lock_timeout TO '20s';
-WITH old AS (
-    SELECT id, tenant_id, status FROM vims
-    WHERE id = :vim_id AND action_id = :action_id
-    FOR UPDATE),
-upd AS (
-    UPDATE vims SET
-        status = :status,
-        last_check_in_at = :now,
-        updated_at = CASE WHEN old.status = :status
-                          THEN vims.updated_at ELSE :now END
-    FROM old WHERE vims.id = old.id
-    RETURNING old.tenant_id, old.status AS old_status),
-event AS (
-    INSERT INTO events (tenant_id, resource_id, resource_type,
-                        resource_state, event_type, event_details,
-                        timestamp)
-    SELECT tenant_id, :vim_id, :resource_type, :status, :event_type,
-           jsonb_build_object('old_status', old_status,
-                              'new_status', CAST(:status AS VARCHAR))::text,
-           :now
-    FROM upd WHERE old_status <> :status)
-SELECT old_status FROM upd
-""")
-
-
-# The status this process last stored or saw for each VIM: only a hint of
-# which statement to try first (a check-in when the status is likely the
-# same), so that both kinds of report usually take one statement. Each
-# statement checks everything itself, so a stale hint (another conductor
-# wrote since) costs one more statement, never a wrong write.
-_last_status = {}
-
-
-def _autocommit(engine):
-    # The statements of one string sent at once run as one implicit
-    # transaction in autocommit mode, which is what scopes SET LOCAL.
-    return engine.connect().execution_options(isolation_level='AUTOCOMMIT')
-
-
-def _monitor_report_postgresql(connection, params):
-    vim_id, status = params['vim_id'], params['status']
-    if (_last_status.get(vim_id) == status and connection.execute(
-            _CHECK_IN_POSTGRESQL, params).rowcount == 1):
-        return status
-    previous = connection.execute(_REPORT_POSTGRESQL,
-                                  params).scalar_one_or_none()
-    if previous is None:
-        _last_status.pop(vim_id, None)
-    else:
-        _last_status[vim_id] = status
-    return previous
-
+# On PostgreSQL (psycopg2) a group of reports is one autocommit statement
+# that locks, compares, updates and logs. It commits without waiting for
+# the WAL flush (synchronous_commit off for that transaction only): the
+# flush cost ~3.5 ms per report here, most of a report's time. A database
+# crash can lose the last moments of reports; the action's next check-in
+# (same call, its current status) writes them again. A group waits at most
+# 20 s for a row lock: the conductor writes one group at a time, so one
+# long-locked row must not hold up every report behind it (and its caller
+# has given up long before).
 
 _REPORTS_POSTGRESQL = """
 SET LOCAL synchronous_commit TO OFF;
@@ -432,10 +368,10 @@ SELECT id, old_status FROM upd
 """
 
 
-def _monitor_reports_postgresql(connection, reports, now):
-    """Several reports (of distinct VIMs) in one statement.
+def _report_statement_postgresql(reports, now):
+    """The one statement that writes a group of reports of distinct VIMs.
 
-    Rows are locked in id order, so that two batches never deadlock.
+    Rows are locked in id order, so that two groups never deadlock.
     """
     params = {'now': now, 'resource_type': RESOURCE_TYPE_VIM,
               'event_type': EVENT_MONITOR}
@@ -445,114 +381,97 @@ def _monitor_reports_postgresql(connection, reports, now):
                     'CAST(:s%d AS VARCHAR))' % (index, index, index))
         params.update({'v%d' % index: vim_id, 'a%d' % index: action_id,
                        's%d' % index: status})
-    statement = sa.text(_REPORTS_POSTGRESQL.format(rows=', '.join(rows)))
-    previous = dict(connection.execute(statement, params).all())
-    for vim_id, _action_id, status in reports:
-        if vim_id in previous:
-            _last_status[vim_id] = status
-        else:
-            _last_status.pop(vim_id, None)
-    return [previous.get(vim_id) for vim_id, _a, _s in reports]
+    return sa.text(_REPORTS_POSTGRESQL.format(rows=', '.join(rows))), params
 
 
-def _monitor_report_locking(context, params):
-    """Lock the row, then write what changed, in one transaction."""
+def _write_report_locking(connection, vim_id, action_id, status, now):
+    """Lock the row, then write what changed (every other database)."""
     vims = models.Vim.__table__
-    guard = sa.and_(vims.c.id == params['vim_id'],
-                    vims.c.action_id == params['action_id'])
-    with main_context_manager.writer.connection.using(context) as conn:
-        row = conn.execute(
-            sa.select(vims.c.status, vims.c.tenant_id).where(guard)
-            .with_for_update()).one_or_none()
-        if row is None:
-            return None
-        # updated_at is set either way: its onupdate default would
-        # otherwise count a check-in as a change of the row.
-        values = {'last_check_in_at': params['now'],
-                  'updated_at': vims.c.updated_at}
-        if row.status != params['status']:
-            values.update(status=params['status'], updated_at=params['now'])
-        if conn.execute(vims.update().where(guard).values(values)
-                        ).rowcount != 1:
-            return None
-        if row.status != params['status']:
-            conn.execute(models.Event.__table__.insert().values(
-                tenant_id=row.tenant_id, resource_id=params['vim_id'],
-                resource_type=RESOURCE_TYPE_VIM,
-                resource_state=params['status'], event_type=EVENT_MONITOR,
-                event_details={'old_status': row.status,
-                               'new_status': params['status']},
-                timestamp=params['now']))
-        return row.status
-
-
-@oslo_db_api.retry_on_deadlock
-def vim_monitor_report(context, vim_id, action_id, status):
-    """Store what the monitor action ``action_id`` saw of VIM ``vim_id``.
-
-    Only the VIM's current action may write. A new status updates the row
-    and adds one MONITOR event (old and new status in its details) in one
-    transaction; the same status again only records the check-in time.
-
-    :returns: the status the VIM had before, or None when no VIM has this
-        id or its action_id is another one (nothing was written then)
-    """
-    params = _report_params(vim_id, action_id, status)
-    if monitor_reports_batchable():
-        with _autocommit(get_engine()) as connection:
-            return _monitor_report_postgresql(connection, params)
-    return _monitor_report_locking(context, params)
-
-
-def _report_params(vim_id, action_id, status):
-    return {'vim_id': vim_id, 'action_id': action_id, 'status': status,
-            'now': timeutils.utcnow(), 'resource_type': RESOURCE_TYPE_VIM,
-            'event_type': EVENT_MONITOR}
-
-
-def monitor_reports_batchable():
-    """True when MonitorReportWriter can be used (PostgreSQL, psycopg2).
-
-    psycopg2 sends a statement as a simple query, where one string may hold
-    several statements; other drivers take the portable path.
-    """
-    return get_engine().dialect.driver == 'psycopg2'
+    guard = sa.and_(vims.c.id == vim_id, vims.c.action_id == action_id)
+    row = connection.execute(
+        sa.select(vims.c.status, vims.c.tenant_id).where(guard)
+        .with_for_update()).one_or_none()
+    if row is None:
+        return None
+    # updated_at is set either way: its onupdate default would otherwise
+    # count a check-in as a change of the row.
+    values = {'last_check_in_at': now, 'updated_at': vims.c.updated_at}
+    if row.status != status:
+        values.update(status=status, updated_at=now)
+    if connection.execute(
+            vims.update().where(guard).values(values)).rowcount != 1:
+        return None
+    if row.status != status:
+        connection.execute(models.Event.__table__.insert().values(
+            tenant_id=row.tenant_id, resource_id=vim_id,
+            resource_type=RESOURCE_TYPE_VIM, resource_state=status,
+            event_type=EVENT_MONITOR,
+            event_details={'old_status': row.status, 'new_status': status},
+            timestamp=now))
+    return row.status
 
 
 class MonitorReportWriter:
-    """Writes groups of reports on one connection it keeps (PostgreSQL).
+    """Stores what monitor actions report, a group of reports at a time.
 
-    For the conductor's group commit, which writes one group at a time: a
-    kept connection saves, per report, taking one from the pool, oslo.db's
-    ping of it and two changes of its isolation level; on a saturated
-    machine each saved round trip is a saved wait. A connection the
-    database dropped is replaced, and the write tried once more on the new
-    one.
+    ``writer(reports)`` takes ``[(vim_id, action_id, status)]`` of distinct
+    VIMs and returns, in the same order, the status each VIM had before,
+    or None where no VIM has that id or its action_id is another one
+    (nothing was written for that report). Only the VIM's current action
+    may write; a new status updates the row and adds one MONITOR event (old
+    and new status in its details), the same status again only records the
+    check-in time.
+
+    On PostgreSQL (psycopg2, which sends a string of several statements as
+    one simple query) a group is one statement on a connection the writer
+    keeps: that saves, per group, taking a connection from the pool,
+    oslo.db's ping of it and two changes of its isolation level. A
+    connection the database dropped is replaced, and the group tried once
+    more on the new one. Every other database writes a group in one
+    transaction, rows locked in id order.
     """
 
     def __init__(self):
         self._connection = None
 
     def __call__(self, reports):
+        engine = get_engine()
+        if engine.dialect.driver != 'psycopg2':
+            return self._write_locking(engine, reports)
         try:
-            return self._write(reports)
+            return self._write_postgresql(engine, reports)
         except db_exc.DBConnectionError:
             self.close()
-            return self._write(reports)
+            return self._write_postgresql(engine, reports)
 
-    def _write(self, reports):
+    @staticmethod
+    @oslo_db_api.retry_on_deadlock
+    def _write_locking(engine, reports):
+        now = timeutils.utcnow()
+        previous = {}
+        with engine.begin() as connection:
+            for vim_id, action_id, status in sorted(reports):
+                previous[vim_id] = _write_report_locking(
+                    connection, vim_id, action_id, status, now)
+        return [previous[vim_id] for vim_id, _a, _s in reports]
+
+    def _write_postgresql(self, engine, reports):
         if self._connection is None:
-            self._connection = _autocommit(get_engine())
+            # The statements of one string sent at once run as one
+            # implicit transaction in autocommit mode, which is what
+            # scopes SET LOCAL.
+            self._connection = engine.connect().execution_options(
+                isolation_level='AUTOCOMMIT')
+        statement, params = _report_statement_postgresql(
+            reports, timeutils.utcnow())
         try:
-            if len(reports) == 1:
-                return [_monitor_report_postgresql(
-                    self._connection, _report_params(*reports[0]))]
-            return _monitor_reports_postgresql(
-                self._connection, reports, timeutils.utcnow())
+            previous = dict(self._connection.execute(statement,
+                                                     params).all())
         except Exception:
             # Whatever failed, start the next group on a fresh connection.
             self.close()
             raise
+        return [previous.get(vim_id) for vim_id, _a, _s in reports]
 
     def close(self):
         if self._connection is not None:
@@ -564,7 +483,21 @@ class MonitorReportWriter:
                           exc_info=True)
 
 
-# Key rotation (tacker-vimmon-manage-keys, issue 4).
+def vim_monitor_report(context, vim_id, action_id, status):
+    """Store one report of the monitor action ``action_id``.
+
+    For callers outside the conductor's group commit (tools, tests); see
+    MonitorReportWriter for what is written.
+
+    :returns: the status the VIM had before, or None when nothing was
+        written (no such VIM, or another action_id)
+    """
+    writer = MonitorReportWriter()
+    try:
+        return writer([(vim_id, action_id, status)])[0]
+    finally:
+        writer.close()
+
 
 @main_context_manager.reader
 def vim_secret_get_all(context):

@@ -12,6 +12,7 @@
 
 """Base classes for tacker-vimmon's tests."""
 
+import json
 import os
 import warnings
 
@@ -19,9 +20,13 @@ import fixtures
 from oslo_config import fixture as config_fixture
 from oslo_log import log
 import testtools
+import webob
 
 from tacker_vimmon import conf
+from tacker_vimmon.api import app
+from tacker_vimmon.api import policy
 from tacker_vimmon.common import context
+from tacker_vimmon.registry import crypto
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 CONF = conf.CONF
@@ -75,6 +80,37 @@ class DbTestCase(TestCase):
     def setUp(self):
         super().setUp()
         self.db = self.useFixture(vimmon_fixtures.Database())
+
+
+class ApiTestCase(DbTestCase):
+    """The application in this process, on in-memory SQLite."""
+
+    def setUp(self):
+        super().setUp()
+        keys = os.path.join(self.useFixture(fixtures.TempDir()).path, 'k')
+        crypto.KeyRepository(keys).setup()
+        self.flags(auth_strategy='noauth')
+        self.flags(group='vim_keys', key_repository=keys)
+        self.flags(group='api', max_request_body_size=16384)
+        # The registry alone; monitoring has its own tests.
+        self.flags(group='vim_monitor', enabled=False)
+        # The policy enforcer looks for its file through parsed options.
+        self.conf.conf([], project='tacker-vimmon', default_config_files=[])
+        policy.reset()
+        self.addCleanup(policy.reset)
+        self.app = app.setup_app(self.conf.conf)
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        req = webob.Request.blank(path, method=method, headers=headers or {})
+        if body is not None:
+            req.content_type = 'application/json'
+            req.body = json.dumps(body).encode()
+        if raw is not None:
+            req.body = raw
+        return req.get_response(self.app)
+
+    def fault(self, response):
+        return response.json['TackerError']
 
 
 warnings.simplefilter('once', DeprecationWarning)

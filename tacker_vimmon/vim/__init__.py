@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""VIM types: what each one accepts, keeps secret and checks.
+"""VIM types (API server): what each one accepts, keeps secret and checks.
 
 A VIM type module offers ``AUTH_CRED_SCHEMA`` and ``VIM_PROJECT_SCHEMA``
 (jsonschema of its fields), ``SECRET_FIELDS`` (kept encrypted, shown as

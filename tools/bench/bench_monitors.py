@@ -47,12 +47,12 @@ from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
 from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
-from tacker_vimmon.tests.unit.db import test_api
 from tacker_vimmon.workflow import mistral as monitor_mistral
 from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
@@ -81,12 +81,12 @@ class Stack(fixtures.Fixture):
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
             db_api.main_context_manager, facade))
         config = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                              'tacker-vimmon.conf')
+                              'tacker-vimmon-monitor.conf')
         base.write_config(config, {
             'DEFAULT': {'transport_url': vhost.transport_url}})
         self.mistral = self.useFixture(mistral.MistralFixture(
             thread_pool_size=self.vims + 16,
-            environment={'TACKER_VIMMON_CONFIG_FILE': config}))
+            environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE': config}))
         CONF.set_override('endpoint_override', self.mistral.url,
                           group='mistral')
         self.addCleanup(CONF.clear_override, 'endpoint_override',
@@ -150,7 +150,7 @@ def run(args):
         for host in stack.hosts:
             action_id = uuidutils.generate_uuid()
             url = 'http://%s:5000/v3' % host.ipv4
-            vim = db_api.vim_create(context, test_api.vim_values(
+            vim = db_api.vim_create(context, vimmon_fixtures.vim_values(
                 name='bench-%s' % action_id[:8], auth_url=url))
             db_api.vim_update(context, vim.id, {'action_id': action_id})
             monitor = monitors.create(vim.id, action_id, url, probe)

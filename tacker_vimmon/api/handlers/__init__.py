@@ -10,4 +10,4 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Request handlers, one module per resource."""
+"""Request handlers of the API server, one module per resource."""

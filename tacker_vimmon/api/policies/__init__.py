@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The policy rules of tacker-vimmon, with their defaults in code."""
+"""The API server's policy rules, with their defaults in code."""
 
 import itertools
 

@@ -128,7 +128,7 @@ class MistralFixture(fixtures.Fixture):
         monitor action holds one pool thread)
     :param extra_config: {section: {option: value}} added to the config
     :param environment: extra environment variables of the server (for
-        example TACKER_VIMMON_CONFIG_FILE for the monitor action)
+        example TACKER_VIMMON_MONITOR_CONFIG_FILE for the monitor action)
 
     ``url`` is the v2 endpoint, ``client`` a python-mistralclient client,
     ``log_path`` the server's log file.

@@ -15,6 +15,7 @@
 from oslo_config import cfg
 import oslo_messaging as messaging
 
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import rabbit
 
@@ -48,11 +49,11 @@ class TestWaitFor(base.FunctionalTestCase):
 
     def test_returns_the_first_true_value(self):
         values = iter([0, None, 'done'])
-        self.assertEqual('done', base.wait_for(lambda: next(values), 5,
-                                               interval=0))
+        self.assertEqual('done', vimmon_fixtures.wait_for(
+            lambda: next(values), 5, interval=0))
 
     def test_fails_with_the_message_after_the_deadline(self):
-        error = self.assertRaises(AssertionError, base.wait_for,
+        error = self.assertRaises(AssertionError, vimmon_fixtures.wait_for,
                                   lambda: False, 0.05, interval=0.01,
                                   message='nothing')
         self.assertIn('nothing', str(error))

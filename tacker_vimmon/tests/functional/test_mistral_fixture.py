@@ -16,17 +16,9 @@ import os
 
 import sqlalchemy as sa
 
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import mistral
-
-NOOP_WORKFLOW = """---
-version: '2.0'
-tvm_fixture_noop:
-  type: direct
-  tasks:
-    nothing:
-      action: std.noop
-"""
 
 
 class TestMistralFixture(base.FunctionalTestCase):
@@ -35,14 +27,15 @@ class TestMistralFixture(base.FunctionalTestCase):
         fixture = self.use_service(mistral.MistralFixture(
             thread_pool_size=7, extra_config={'api': {'api_workers': 1}}))
         self.assertConfigAvoidsTheTraps(fixture)
-        workflow = fixture.client.workflows.create(NOOP_WORKFLOW)[0]
+        workflow = fixture.client.workflows.create(
+            vimmon_fixtures.NOOP_WORKFLOW)[0]
         execution = fixture.client.executions.create(workflow.id)
 
         def state():
             current = fixture.client.executions.get(execution.id).state
             return current if current in ('SUCCESS', 'ERROR') else None
 
-        self.assertEqual('SUCCESS', base.wait_for(
+        self.assertEqual('SUCCESS', vimmon_fixtures.wait_for(
             state, 60, interval=0.2, message='the no-op execution'))
         self.assertIn(mistral.template_name(fixture.version),
                       _databases(fixture))

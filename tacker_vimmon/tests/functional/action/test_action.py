@@ -32,13 +32,12 @@ from testtools import content
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
 from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
-from tacker_vimmon.tests.functional import test_mistral_fixture
-from tacker_vimmon.tests.unit.db import test_api
 from tacker_vimmon.workflow import mistral as monitor_mistral
 from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
@@ -70,13 +69,13 @@ class MonitorActionTestCase(base.FunctionalTestCase):
             'conductor-%s' % uuidutils.generate_uuid()[:8]))
         self._use_db_api(database_url)
         config = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
-                              'tacker-vimmon.conf')
+                              'tacker-vimmon-monitor.conf')
         base.write_config(config, {
             'DEFAULT': {'transport_url': vhost.transport_url},
             'vim_monitor': {'report_timeout': 5}})
         self.mistral = self.use_service(mistral.MistralFixture(
             thread_pool_size=1,
-            environment={'TACKER_VIMMON_CONFIG_FILE': config}))
+            environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE': config}))
         self.addOnException(self._attach_mistral_log)
         self.flags(group='mistral', endpoint_override=self.mistral.url)
         self.monitors = monitor_mistral.MistralMonitors(CONF)
@@ -97,7 +96,7 @@ class MonitorActionTestCase(base.FunctionalTestCase):
 
     def start_monitor(self, auth_url, check_interval):
         action_id = uuidutils.generate_uuid()
-        vim = db_api.vim_create(self.context, test_api.vim_values(
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
             name='vim-%s' % action_id[:8], auth_url=auth_url))
         db_api.vim_update(self.context, vim.id, {'action_id': action_id})
         monitor = self.monitors.create(vim.id, action_id, auth_url,
@@ -121,7 +120,7 @@ class MonitorActionTestCase(base.FunctionalTestCase):
         client = self.mistral.client
         if not getattr(self, '_noop_id', None):
             self._noop_id = client.workflows.create(
-                test_mistral_fixture.NOOP_WORKFLOW)[0].id
+                vimmon_fixtures.NOOP_WORKFLOW)[0].id
         return client.executions.create(self._noop_id).id
 
     def wait_noop(self, execution_id):

@@ -30,10 +30,10 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import rpcapi
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
-from tacker_vimmon.tests.unit.db import test_api
 
 OLD_ACTION = '0ld0ac71-0000-4000-8000-000000000000'
 NEW_ACTION = '0ew0ac71-0000-4000-8000-000000000001'
@@ -87,7 +87,7 @@ class ConductorTestBase(base.FunctionalTestCase):
 
     def new_vim(self, action_id=OLD_ACTION, name='edge-1'):
         vim = db_api.vim_create(self.context,
-                                test_api.vim_values(name=name))
+                                vimmon_fixtures.vim_values(name=name))
         db_api.vim_update(self.context, vim.id, {'action_id': action_id})
         return vim.id
 

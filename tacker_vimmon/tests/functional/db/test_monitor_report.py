@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""db_api.vim_monitor_report on the real databases, with its fast paths."""
+"""The monitor report writer of db_api on the real databases."""
 
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import migration
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
-from tacker_vimmon.tests.unit.db import test_api
 
 ACTION = 'action-1'
 
@@ -37,7 +37,7 @@ class _MonitorReportTests:
         self.addCleanup(lambda: facade.writer.get_engine().dispose())
         self.useFixture(_replace_facade(facade))
         self.vim_id = db_api.vim_create(self.context,
-                                        test_api.vim_values()).id
+                                        vimmon_fixtures.vim_values()).id
         db_api.vim_update(self.context, self.vim_id, {'action_id': ACTION})
 
     def report(self, status, action_id=ACTION):
@@ -63,16 +63,24 @@ class _MonitorReportTests:
         db_api.vim_destroy(self.context, self.vim_id)
         self.assertIsNone(self.report('UNREACHABLE'))
 
-    def test_a_wrong_hint_never_changes_the_outcome(self):
-        # Another conductor wrote since this process last saw the VIM.
-        self.report('REACHABLE')
-        db_api._last_status[self.vim_id] = 'UNREACHABLE'
-        self.assertEqual('REACHABLE', self.report('REACHABLE'))
-        db_api._last_status[self.vim_id] = 'UNREACHABLE'
-        self.assertEqual('REACHABLE', self.report('UNREACHABLE'))
+    def test_two_conductors_interleaving_never_confuse_the_outcome(self):
+        # Each conductor keeps a writer; what one wrote, the other sees.
+        first, second = (db_api.MonitorReportWriter(),
+                         db_api.MonitorReportWriter())
+        self.addCleanup(first.close)
+        self.addCleanup(second.close)
+        self.assertEqual(['PENDING'],
+                         first([(self.vim_id, ACTION, 'REACHABLE')]))
+        self.assertEqual(['REACHABLE'],
+                         second([(self.vim_id, ACTION, 'UNREACHABLE')]))
+        self.assertEqual(['UNREACHABLE'],
+                         first([(self.vim_id, ACTION, 'UNREACHABLE')]))
+        self.assertEqual(['UNREACHABLE'],
+                         first([(self.vim_id, ACTION, 'REACHABLE')]))
         self.assertEqual(
             [{'old_status': 'PENDING', 'new_status': 'REACHABLE'},
-             {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
+             {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'},
+             {'old_status': 'UNREACHABLE', 'new_status': 'REACHABLE'}],
             self.monitor_events())
 
     def test_check_in_records_the_time_only(self):
@@ -88,22 +96,11 @@ class _MonitorReportTests:
         self.assertEqual(before.updated_at, after.updated_at)
         self.assertEqual(1, len(self.monitor_events()))
 
-
-def _replace_facade(facade):
-    return test_fixtures.ReplaceEngineFacadeFixture(
-        db_api.main_context_manager, facade)
-
-
-class TestMonitorReportPostgreSQL(_MonitorReportTests,
-                                  base.FunctionalTestCase):
-    backend = 'postgresql'
-
     def test_a_group_of_reports_in_one_call(self):
-        self.assertTrue(db_api.monitor_reports_batchable())
         writer = db_api.MonitorReportWriter()
         self.addCleanup(writer.close)
         other = db_api.vim_create(self.context,
-                                  test_api.vim_values(name='other')).id
+                                  vimmon_fixtures.vim_values(name='other')).id
         db_api.vim_update(self.context, other, {'action_id': ACTION})
         self.report('REACHABLE')
         previous = writer([
@@ -117,7 +114,7 @@ class TestMonitorReportPostgreSQL(_MonitorReportTests,
             (self.vim_id, ACTION, 'UNREACHABLE'),      # change
         ])
         self.assertEqual([None, 'REACHABLE'], previous)
-        # A group of one takes the single-report path.
+        # A group of one.
         self.assertEqual(['UNREACHABLE'],
                          writer([(self.vim_id, ACTION, 'UNREACHABLE')]))
         self.assertEqual('UNREACHABLE',
@@ -132,6 +129,15 @@ class TestMonitorReportPostgreSQL(_MonitorReportTests,
              {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
             self.monitor_events())
 
+
+def _replace_facade(facade):
+    return test_fixtures.ReplaceEngineFacadeFixture(
+        db_api.main_context_manager, facade)
+
+
+class TestMonitorReportPostgreSQL(_MonitorReportTests,
+                                  base.FunctionalTestCase):
+    backend = 'postgresql'
 
     def test_writer_replaces_a_connection_the_database_dropped(self):
         writer = db_api.MonitorReportWriter()

@@ -65,7 +65,7 @@ class MonitoringTestCase(base.FunctionalTestCase):
         vhost = self.use_service(rabbit.RabbitVhost())
         self.mistral = self.use_service(mistral.MistralFixture(
             thread_pool_size=8,
-            environment={'TACKER_VIMMON_CONFIG_FILE':
+            environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE':
                          self._action_config(vhost.transport_url)}))
         self.addOnException(self._attach_logs)
         shared = {
@@ -84,7 +84,7 @@ class MonitoringTestCase(base.FunctionalTestCase):
 
     def _action_config(self, transport_url):
         path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
-                            'tacker-vimmon.conf')
+                            'tacker-vimmon-monitor.conf')
         base.write_config(path, {
             'DEFAULT': {'transport_url': transport_url},
             'vim_monitor': {'report_timeout': 5}})

@@ -142,7 +142,7 @@ class TestRuntime(ConfigFile):
         self.conf = runtime.load_config(self.write(
             '[DEFAULT]\ntransport_url = fake://\n'
             '[vim_monitor]\nreport_timeout = 3\n'))
-        self.prober = mock.Mock()
+        self.prober = mock.create_autospec(prober.Prober, instance=True)
         self.useFixture(base.fixtures.MockPatch(
             'tacker_vimmon.action.prober.get_prober',
             return_value=self.prober))
@@ -174,12 +174,14 @@ class TestRuntime(ConfigFile):
         self.useFixture(base.fixtures.MonkeyPatch(
             'tacker_vimmon.action.runtime._runtime', None))
         made = []
+        real_runtime = runtime.Runtime
         self.useFixture(base.fixtures.MockPatch(
             'tacker_vimmon.action.runtime.load_config',
             return_value=self.conf))
         self.useFixture(base.fixtures.MockPatch(
             'tacker_vimmon.action.runtime.Runtime',
-            side_effect=lambda conf: made.append(mock.Mock()) or made[-1]))
+            side_effect=lambda conf: made.append(mock.create_autospec(
+                real_runtime, instance=True)) or made[-1]))
         first = runtime.get_runtime()
         self.assertIs(first, runtime.get_runtime())
         with mock.patch('os.getpid', return_value=os.getpid() + 1):
@@ -246,16 +248,26 @@ class TestFastPath(base.TestCase):
             name='tacker_vimmon.workflow.rpcapi'))
 
 
-class FakeRuntime:
+class ScriptedRuntime:
+    """A Runtime (autospec, as ``runtime``) answering reports from a script.
+
+    Its prober (a Prober) finds the VIM reachable or not; every report is
+    recorded in ``reports`` and answered by the next of ``answers``.
+    """
 
     def __init__(self, answers, reachable):
-        self.prober = mock.Mock()
+        self.prober = mock.create_autospec(prober.Prober, instance=True)
         self.prober.probe.side_effect = lambda *a, **k: prober.ProbeResult(
             1, int(reachable), [0.001] if reachable else [], None)
         self.answers = list(answers)
         self.reports = []
-        self.wakeups = mock.Mock()
+        self.wakeups = mock.create_autospec(wakeup.Listener, instance=True)
         self.wakeups.register.return_value = threading.Event()
+        self.runtime = mock.create_autospec(runtime.Runtime, instance=True)
+        # Set in Runtime.__init__, so not part of the class's spec.
+        self.runtime.prober = self.prober
+        self.runtime.wakeups = self.wakeups
+        self.runtime.reporter.side_effect = self.reporter
 
     def reporter(self, vim_id, action_id):
         def report(status):
@@ -269,12 +281,13 @@ class TestVimMonitorAction(base.TestCase):
     def run_action(self, fake, target_url='http://192.0.2.10:5000/v3',
                    probe=None):
         self.useFixture(base.fixtures.MockPatch(
-            'tacker_vimmon.action.runtime.get_runtime', return_value=fake))
+            'tacker_vimmon.action.runtime.get_runtime',
+            return_value=fake.runtime))
         return monitor.VimMonitorAction(
             VIM_ID, ACTION_ID, target_url, probe or PROBE).run(None)
 
     def test_probes_reports_and_exits_on_bad_action(self):
-        fake = FakeRuntime(['REACHABLE', 'bad_action'], reachable=True)
+        fake = ScriptedRuntime(['REACHABLE', 'bad_action'], reachable=True)
         # A check-in due at every round: the second one hears bad_action.
         result = self.run_action(fake, probe=dict(PROBE,
                                                   check_interval=0.001))
@@ -287,7 +300,7 @@ class TestVimMonitorAction(base.TestCase):
         fake.wakeups.unregister.assert_called_once_with(ACTION_ID)
 
     def test_bad_input_fails_visibly_without_probing(self):
-        fake = FakeRuntime([], reachable=True)
+        fake = ScriptedRuntime([], reachable=True)
         for url, probe in (('http:///v3', PROBE),
                            ('http://192.0.2.10', dict(PROBE, count=0))):
             result = self.run_action(fake, url, probe)
@@ -315,7 +328,9 @@ class TestProbeRound(base.TestCase):
         with mock.patch.object(target.ProbeTarget, 'resolve',
                                side_effect=exception.MonitorTargetUnresolvable(
                                    host='no-such-vim', reason='unknown')):
-            probe_round = monitor.ProbeRound(mock.Mock(), where, settings)
+            probe_round = monitor.ProbeRound(
+                mock.create_autospec(prober.Prober, instance=True), where,
+                settings)
             self.assertFalse(probe_round())
             self.assertFalse(probe_round())
         self.assertEqual(1, log.output.count('Probing no-such-vim'))

@@ -221,9 +221,10 @@ class TestSharedProber(base.TestCase):
         self.useFixture(base.fixtures.MonkeyPatch(
             'tacker_vimmon.action.prober._prober', None))
         self.made = []
+        real_prober = prober.Prober
 
         def fake_prober(mode):
-            instance = mock.Mock(mode=mode)
+            instance = mock.create_autospec(real_prober, instance=True)
             self.made.append(instance)
             return instance
 

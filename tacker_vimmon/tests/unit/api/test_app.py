@@ -14,14 +14,9 @@
 
 import io
 import json
-import os
 
-import fixtures
 import webob
 
-from tacker_vimmon.api import app
-from tacker_vimmon.api import policy
-from tacker_vimmon.registry import crypto
 from tacker_vimmon.tests import base
 
 K8S_VIM = {'vim': {'name': 'k', 'type': 'kubernetes',
@@ -30,38 +25,7 @@ K8S_VIM = {'vim': {'name': 'k', 'type': 'kubernetes',
                    'vim_project': {'name': 'default'}}}
 
 
-class ApiTestCase(base.DbTestCase):
-    """The application in this process, on in-memory SQLite."""
-
-    def setUp(self):
-        super().setUp()
-        keys = os.path.join(self.useFixture(fixtures.TempDir()).path, 'k')
-        crypto.KeyRepository(keys).setup()
-        self.flags(auth_strategy='noauth')
-        self.flags(group='vim_keys', key_repository=keys)
-        self.flags(group='api', max_request_body_size=16384)
-        # The registry alone; monitoring has its own tests.
-        self.flags(group='vim_monitor', enabled=False)
-        # The policy enforcer looks for its file through parsed options.
-        self.conf.conf([], project='tacker-vimmon', default_config_files=[])
-        policy.reset()
-        self.addCleanup(policy.reset)
-        self.app = app.setup_app(self.conf.conf)
-
-    def request(self, method, path, body=None, headers=None, raw=None):
-        req = webob.Request.blank(path, method=method, headers=headers or {})
-        if body is not None:
-            req.content_type = 'application/json'
-            req.body = json.dumps(body).encode()
-        if raw is not None:
-            req.body = raw
-        return req.get_response(self.app)
-
-    def fault(self, response):
-        return response.json['TackerError']
-
-
-class TestApp(ApiTestCase):
+class TestApp(base.ApiTestCase):
 
     def test_crud_with_the_json_suffix_and_request_ids(self):
         created = self.request('POST', '/v1.0/vims.json', K8S_VIM)

@@ -13,9 +13,8 @@
 """The VIM handlers drive the monitor lifecycle (Mistral scripted)."""
 
 from tacker_vimmon.api import app
+from tacker_vimmon.tests import base
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
-from tacker_vimmon.tests.unit.api import test_app
-from tacker_vimmon.tests.unit.workflow import test_lifecycle
 from tacker_vimmon.workflow import lifecycle
 
 OPENSTACK_VIM = {'vim': {
@@ -24,16 +23,16 @@ OPENSTACK_VIM = {'vim': {
     'vim_project': {'name': 'nfv'}}}
 
 
-class TestMonitorHookup(test_app.ApiTestCase):
+class TestMonitorHookup(base.ApiTestCase):
 
     def setUp(self):
         super().setUp()
         # Nothing here may reach out: no Keystone check, Mistral scripted.
         self.flags(group='vim', validate_credentials=False)
-        self.monitors = test_lifecycle.FakeMonitors()
+        self.monitors = vimmon_fixtures.ScriptedMistral()
         self.woken = []
         self.app = app.setup_app(self.conf.conf, lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors,
+            self.conf.conf, monitors=self.monitors.api,
             wakeups=vimmon_fixtures.recording_wakeups(self.woken)))
 
     def register(self):

@@ -17,7 +17,7 @@ import threading
 
 from tacker_vimmon.conductor import group_commit
 from tacker_vimmon.tests import base
-from tacker_vimmon.tests.functional import base as functional_base
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 
 class Recorder:
@@ -55,7 +55,7 @@ class TestGroupCommit(base.TestCase):
             futures = [pool.submit(commit.submit, key, '%s-%d' % (key, i))
                        for i, key in enumerate(keys)]
             # Let them all queue behind the first write.
-            functional_base.wait_for(
+            vimmon_fixtures.wait_for(
                 lambda: len(commit._waiting) == len(keys), 10,
                 message='the items to queue')
             recorder.release.set()

@@ -18,7 +18,7 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.conductor import manager
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
-from tacker_vimmon.tests.unit.db import test_api
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 ACTION = 'c0ffee00-0000-4000-8000-000000000001'
 OLD_ACTION = 'c0ffee00-0000-4000-8000-000000000000'
@@ -29,7 +29,8 @@ class TestUpdateVim(base.DbTestCase):
     def setUp(self):
         super().setUp()
         self.manager = manager.ConductorManager()
-        self.vim = db_api.vim_create(self.context, test_api.vim_values())
+        self.vim = db_api.vim_create(self.context,
+                                     vimmon_fixtures.vim_values())
         db_api.vim_update(self.context, self.vim.id, {'action_id': ACTION})
 
     def update(self, status, action_id=ACTION, vim_id=None):

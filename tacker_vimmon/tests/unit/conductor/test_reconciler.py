@@ -21,8 +21,6 @@ from tacker_vimmon.conductor import reconciler
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
-from tacker_vimmon.tests.unit.db import test_api
-from tacker_vimmon.tests.unit.workflow import test_lifecycle
 from tacker_vimmon.workflow import definition
 from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral
@@ -30,37 +28,20 @@ from tacker_vimmon.workflow import mistral
 LONG_AGO = timeutils.utcnow() - datetime.timedelta(hours=1)
 
 
-class ListingMonitors(test_lifecycle.FakeMonitors):
-
-    def __init__(self):
-        super().__init__()
-        self.workflows = []
-        self.deleted_workflows = []
-        self.fail_list = None
-
-    def list_workflows(self):
-        if self.fail_list:
-            raise self.fail_list
-        return list(self.workflows)
-
-    def delete_workflow(self, workflow_id):
-        self.deleted_workflows.append(workflow_id)
-
-
 class TestReconciler(base.DbTestCase):
 
     def setUp(self):
         super().setUp()
-        self.monitors = ListingMonitors()
+        self.monitors = vimmon_fixtures.ScriptedMistral()
         self.woken = []
         self.lifecycle = lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors,
+            self.conf.conf, monitors=self.monitors.api,
             wakeups=vimmon_fixtures.recording_wakeups(self.woken))
         self.reconciler = reconciler.Reconciler(self.lifecycle,
-                                                self.monitors)
+                                                self.monitors.api)
 
     def _vim(self, name, **values):
-        vim = db_api.vim_create(self.context, test_api.vim_values(
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
             name=name, action_id=name + '-action'))
         vim = self.lifecycle.start(self.context, vim)
         if values:

@@ -15,30 +15,13 @@
 from tacker_vimmon.common import exception
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
-
-
-def vim_values(**overrides):
-    values = {
-        'tenant_id': 'project-a',
-        'name': 'edge-1',
-        'description': 'an edge site',
-        'type': 'openstack',
-        'auth_url': 'http://192.0.2.10:5000/v3',
-        'vim_project': {'name': 'nfv', 'project_domain_name': 'Default'},
-        'auth_cred': {'username': 'nfv_user', 'user_domain_name': 'Default'},
-        'auth_cred_secret': 'gAAAAA-ciphertext',
-        'placement_attr': {'regions': []},
-        'extra': {},
-        'is_default': False,
-    }
-    values.update(overrides)
-    return values
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 
 class TestVimApi(base.DbTestCase):
 
     def test_create_stores_pending_vim_and_create_event(self):
-        vim = db_api.vim_create(self.context, vim_values())
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values())
         stored = db_api.vim_get(self.context, vim.id)
         self.assertEqual('PENDING', stored.status)
         self.assertEqual('edge-1', stored.name)
@@ -50,23 +33,26 @@ class TestVimApi(base.DbTestCase):
                            e.tenant_id) for e in events])
 
     def test_duplicate_name_in_one_project_is_a_conflict(self):
-        db_api.vim_create(self.context, vim_values())
+        db_api.vim_create(self.context, vimmon_fixtures.vim_values())
         error = self.assertRaises(exception.VimNameDuplicate,
                                   db_api.vim_create, self.context,
-                                  vim_values())
+                                  vimmon_fixtures.vim_values())
         self.assertEqual(409, error.code)
         self.assertIn('edge-1', error.format_message())
         # The same name in another project is fine.
-        db_api.vim_create(self.context, vim_values(tenant_id='project-b'))
+        db_api.vim_create(self.context,
+                          vimmon_fixtures.vim_values(tenant_id='project-b'))
         self.assertEqual(2, len(db_api.vim_get_all(self.context)))
 
     def test_second_default_vim_in_a_project_is_refused(self):
-        first = db_api.vim_create(self.context, vim_values(is_default=True))
+        first = db_api.vim_create(
+            self.context, vimmon_fixtures.vim_values(is_default=True))
         error = self.assertRaises(
             exception.DefaultVimDuplicate, db_api.vim_create, self.context,
-            vim_values(name='edge-2', is_default=True))
+            vimmon_fixtures.vim_values(name='edge-2', is_default=True))
         self.assertIn(first.id, error.format_message())
-        other = db_api.vim_create(self.context, vim_values(name='edge-2'))
+        other = db_api.vim_create(
+            self.context, vimmon_fixtures.vim_values(name='edge-2'))
         self.assertRaises(exception.DefaultVimDuplicate, db_api.vim_update,
                           self.context, other.id, {'is_default': True})
         # Clearing the flag on the first one frees the slot.
@@ -75,7 +61,7 @@ class TestVimApi(base.DbTestCase):
         self.assertTrue(db_api.vim_get(self.context, other.id).is_default)
 
     def test_project_scoping_hides_other_projects_vims(self):
-        vim = db_api.vim_create(self.context, vim_values())
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values())
         self.assertRaises(exception.VimNotFound, db_api.vim_get,
                           self.context, vim.id, project_id='project-b')
         self.assertEqual([], db_api.vim_get_all(self.context,
@@ -84,7 +70,7 @@ class TestVimApi(base.DbTestCase):
                           self.context, vim.id, project_id='project-b')
 
     def test_update_and_destroy_write_events(self):
-        vim = db_api.vim_create(self.context, vim_values())
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values())
         db_api.vim_update(self.context, vim.id, {'description': 'moved'},
                           event_details={'changed': ['description']})
         db_api.vim_destroy(self.context, vim.id)
@@ -98,9 +84,9 @@ class TestVimApi(base.DbTestCase):
                          events[1].event_details)
 
     def test_list_filters_on_columns(self):
-        db_api.vim_create(self.context, vim_values())
-        db_api.vim_create(self.context, vim_values(name='k8s',
-                                                   type='kubernetes'))
+        db_api.vim_create(self.context, vimmon_fixtures.vim_values())
+        db_api.vim_create(self.context, vimmon_fixtures.vim_values(
+            name='k8s', type='kubernetes'))
         names = [v.name for v in db_api.vim_get_all(
             self.context, filters={'type': 'kubernetes'})]
         self.assertEqual(['k8s'], names)

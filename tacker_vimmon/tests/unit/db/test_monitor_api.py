@@ -18,14 +18,14 @@ from oslo_utils import timeutils
 
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
-from tacker_vimmon.tests.unit.db import test_api
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 
 class TestMonitorAssign(base.DbTestCase):
 
     def setUp(self):
         super().setUp()
-        self.vim = db_api.vim_create(self.context, test_api.vim_values(
+        self.vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
             action_id='a1'))
 
     def _monitor_events(self):
@@ -108,7 +108,7 @@ class TestMonitorsToRepair(base.DbTestCase):
             retry_before=now - minute)}
 
     def _vim(self, name, **values):
-        vim = db_api.vim_create(self.context, test_api.vim_values(
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
             name=name, action_id=name))
         db_api.vim_monitor_assign(self.context, vim.id, name, name,
                                   'wf-' + name, 'ex-' + name)

@@ -12,53 +12,23 @@
 
 """Monitor lifecycle against a scripted Mistral and a real (SQLite) DB."""
 
-import itertools
-
 from tacker_vimmon.common import exception
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
-from tacker_vimmon.tests.unit.db import test_api
 from tacker_vimmon.workflow import lifecycle
-from tacker_vimmon.workflow import mistral
-
-
-class FakeMonitors:
-    """MistralMonitors with the calls recorded and failures on demand."""
-
-    def __init__(self):
-        self.created = []
-        self.deleted = []
-        self.fail_create = None
-        self.fail_delete = None
-        self._ids = itertools.count(1)
-        self.on_create = None
-
-    def create(self, vim_id, action_id, target, probe):
-        if self.fail_create:
-            raise self.fail_create
-        if self.on_create:
-            self.on_create()
-        n = next(self._ids)
-        self.created.append((vim_id, action_id, target, probe))
-        return mistral.Monitor('wf%d' % n, 'name%d' % n, 'ex%d' % n)
-
-    def delete(self, workflow_id, execution_id):
-        if self.fail_delete:
-            raise self.fail_delete
-        self.deleted.append((workflow_id, execution_id))
 
 
 class LifecycleTestCase(base.DbTestCase):
 
     def setUp(self):
         super().setUp()
-        self.monitors = FakeMonitors()
+        self.monitors = vimmon_fixtures.ScriptedMistral()
         self.woken = []
         self.lifecycle = lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors,
+            self.conf.conf, monitors=self.monitors.api,
             wakeups=vimmon_fixtures.recording_wakeups(self.woken))
-        self.vim = db_api.vim_create(self.context, test_api.vim_values(
+        self.vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
             action_id='first-action'))
 
     def events(self, event_type='MONITOR'):
@@ -157,6 +127,7 @@ class TestRetire(LifecycleTestCase):
 
         broken = vimmon_fixtures.recording_wakeups([])
         broken.wake.side_effect = RuntimeError('no broker')
-        lifecycle.MonitorLifecycle(self.conf.conf, monitors=self.monitors,
+        lifecycle.MonitorLifecycle(self.conf.conf,
+                                   monitors=self.monitors.api,
                                    wakeups=broken).retire(vim)
         self.assertEqual([], self.monitors.deleted)
