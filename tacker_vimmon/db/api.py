@@ -60,6 +60,43 @@ def _speak_utf8mb4_to_mysql(engine):
 
 main_context_manager.append_on_engine_create(_speak_utf8mb4_to_mysql)
 
+# How long a writer on SQLite waits for another one before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+def _sqlite_wait_for_writers(dbapi_connection, connection_record):
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute('PRAGMA busy_timeout = %d' % SQLITE_BUSY_TIMEOUT_MS)
+        # Readers no longer wait for a writer (a no-op in memory).
+        cursor.execute('PRAGMA journal_mode = WAL')
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin_immediate(connection):
+    # oslo.db's own listener (which runs first) begins with a plain BEGIN:
+    # two transactions that read, then write, deadlock, and SQLite fails
+    # one at once ("database is locked") without waiting. Nothing has run
+    # in that transaction yet, so it is swapped for BEGIN IMMEDIATE, which
+    # takes the write lock first: concurrent requests wait their turn (up
+    # to the busy timeout).
+    if connection.info.get('in_transaction'):
+        connection.exec_driver_sql('COMMIT')
+    connection.exec_driver_sql('BEGIN IMMEDIATE')
+    connection.info['in_transaction'] = True
+
+
+def _serialize_sqlite_writers(engine):
+    """Concurrent writers on the embedded SQLite database wait, not fail."""
+    if engine.dialect.name == 'sqlite':
+        sa.event.listen(engine, 'connect', _sqlite_wait_for_writers)
+        sa.event.listen(engine, 'begin', _sqlite_begin_immediate)
+        engine.pool.dispose()
+
+
+main_context_manager.append_on_engine_create(_serialize_sqlite_writers)
+
 RESOURCE_TYPE_VIM = 'vim'
 EVENT_CREATE = 'CREATE'
 EVENT_UPDATE = 'UPDATE'
