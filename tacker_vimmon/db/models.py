@@ -49,6 +49,8 @@ class Vim(models.TimestampMixin, Base):
         # SQLite, MariaDB/MySQL and PostgreSQL alike).
         sa.UniqueConstraint('default_tenant_id',
                             name='uniq_vims0default_tenant_id'),
+        # Heartbeats name their monitors by action_id.
+        sa.Index('vims_action_id_idx', 'action_id'),
         _TABLE_ARGS,
     )
 
@@ -77,6 +79,15 @@ class Vim(models.TimestampMixin, Base):
     execution_id = sa.Column(sa.String(36), nullable=True)
     last_check_in_at = sa.Column(sa.DateTime, nullable=True)
     monitor_error = sa.Column(sa.Text, nullable=True)
+    # When the reconciler recorded that the monitor fell silent (the API
+    # then shows UNKNOWN); cleared when the monitor is heard again.
+    silent_since = sa.Column(sa.DateTime, nullable=True)
+    # A conductor's claim on a VIM it is repairing (reconciler).
+    repair_claim = sa.Column(sa.String(36), nullable=True)
+    repair_claim_until = sa.Column(sa.DateTime, nullable=True)
+    # Consecutive monitors that could not start or be set up (back-off).
+    monitor_failures = sa.Column(sa.Integer, nullable=False, default=0,
+                                 server_default='0')
 
 
 class Event(Base):

@@ -101,6 +101,17 @@ class _MigrationTestMixin(_EmptyDatabaseMixin):
         self.assertIn('events_resource_idx',
                       {i['name'] for i in inspector.get_indexes('events')})
 
+    def _check_8a2d4c6e0b13(self, engine):
+        inspector = sa.inspect(engine)
+        vim_columns = {c['name']: c for c in inspector.get_columns('vims')}
+        for column in ('silent_since', 'repair_claim', 'repair_claim_until',
+                       'monitor_failures'):
+            self.assertIn(column, vim_columns)
+        self.assertFalse(vim_columns['monitor_failures']['nullable'])
+        self.assertIn('vims_action_id_idx',
+                      {i['name'] for i in inspector.get_indexes('vims')})
+        self._check_one_default_per_tenant(engine)
+
     def _check_one_default_per_tenant(self, engine):
         vims = sa.Table('vims', sa.MetaData(), autoload_with=engine)
         row = dict(tenant_id='t1', type='openstack', auth_url='http://x',
