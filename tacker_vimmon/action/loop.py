@@ -39,13 +39,19 @@ class ConductorUnreachable(Exception):
     """A report could not be delivered; try again later."""
 
 
+# Monitors made before heartbeats existed have no such input.
+DEFAULT_HEARTBEAT_INTERVAL = 5.0
+
+
 class ProbeSettings(collections.namedtuple('ProbeSettings', [
         'count', 'interval', 'timeout', 'failure_threshold',
-        'check_interval'])):
+        'check_interval', 'heartbeat_interval'],
+        defaults=[DEFAULT_HEARTBEAT_INTERVAL])):
     """How one monitor probes (the workflow input's ``probe``)."""
 
     _TYPES = {'count': int, 'interval': float, 'timeout': float,
-              'failure_threshold': int, 'check_interval': float}
+              'failure_threshold': int, 'check_interval': float,
+              'heartbeat_interval': float}
 
     @classmethod
     def from_dict(cls, values):
@@ -53,7 +59,8 @@ class ProbeSettings(collections.namedtuple('ProbeSettings', [
 
         :raises: ValueError naming the field
         """
-        missing = sorted(set(cls._fields) - set(values or {}))
+        values = dict(cls._field_defaults, **(values or {}))
+        missing = sorted(set(cls._fields) - set(values))
         if missing:
             raise ValueError('probe settings lack %s' % ', '.join(missing))
         converted = {}

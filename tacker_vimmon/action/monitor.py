@@ -57,6 +57,7 @@ class VimMonitorAction(actions.Action):
             return actions.Result(error='monitor of VIM %s cannot start: '
                                   '%s' % (self.vim_id, error))
         wakeup = runtime.wakeups.register(self.action_id)
+        runtime.heartbeat.add(self.action_id, settings.heartbeat_interval)
         try:
             return loop.MonitorLoop(
                 self.vim_id, self.action_id,
@@ -64,6 +65,7 @@ class VimMonitorAction(actions.Action):
                 report=runtime.reporter(self.vim_id, self.action_id),
                 settings=settings, wakeup=wakeup).run()
         finally:
+            runtime.heartbeat.remove(self.action_id)
             runtime.wakeups.unregister(self.action_id)
 
     def test(self, context):

@@ -25,6 +25,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import options
 from tacker_vimmon.action import prober
@@ -111,6 +112,10 @@ class Runtime:
             retry=SEND_RETRIES)
         self.wakeups = wakeup.Listener(self.transport)
         self.context = vimmon_context.get_admin_context()
+        self.heartbeat = heartbeat.Heartbeat(self._send_heartbeat)
+
+    def _send_heartbeat(self, action_ids):
+        self.conductor.heartbeat(self.context, action_ids)
 
     def reporter(self, vim_id, action_id):
         """report(status) for loop.MonitorLoop, through the conductors."""

@@ -30,6 +30,7 @@ from tacker_vimmon.db import migration
 
 def main(argv=None):
     conf = vimmon_conf.prepare_service(sys.argv[1:] if argv is None else argv)
+    vimmon_conf.require_consistent_settings(conf)
     migration.require_current_schema()
     # The check opened connections in this process; the service runs in a
     # forked worker, which must open its own.

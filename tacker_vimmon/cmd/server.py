@@ -59,6 +59,7 @@ def _stop_on_signals(server):
 
 def main(argv=None):
     vimmon_conf.prepare_service(sys.argv[1:] if argv is None else argv)
+    vimmon_conf.require_consistent_settings()
     migration.require_current_schema()
     crypto.require_keys()
     application = app.setup_app(CONF)

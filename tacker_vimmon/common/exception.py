@@ -101,6 +101,11 @@ class DatabaseNotAtHead(TackerVimmonException):
     code = 503
 
 
+class InconsistentSettings(TackerVimmonException):
+    msg_fmt = _('The configuration cannot work: %(reason)s')
+    code = 500
+
+
 # Monitor set-up through Mistral.
 
 class MistralUnavailable(TackerVimmonException):

@@ -27,6 +27,9 @@ REACHABLE = 'REACHABLE'
 UNREACHABLE = 'UNREACHABLE'
 # The VIM's monitor could not be set up (the reason is shown with it).
 ERROR = 'ERROR'
+# Shown, never stored: the monitor has not been heard from within the
+# silence window, so its last verdict may no longer be true.
+UNKNOWN = 'UNKNOWN'
 
 # What a monitor action may report.
 MONITOR_STATUSES = (REACHABLE, UNREACHABLE)

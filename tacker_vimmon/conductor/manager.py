@@ -34,6 +34,9 @@ LOG = logging.getLogger(__name__)
 
 # The longest id the vims table stores (String(36) columns).
 _MAX_ID_LENGTH = 36
+# The most monitors one heartbeat may name (one executor process runs a
+# few thousand at most).
+MAX_HEARTBEAT_IDS = 20000
 
 
 def strict_arguments(**types):
@@ -70,9 +73,10 @@ def _check_arguments(method, names, types, kwargs):
                                            type(kwargs[name]).__name__)))
 
 
-def _check_id(name, value):
-    if not value or len(value) > _MAX_ID_LENGTH:
-        raise exception.InvalidRpcCall(method='update_vim', reason=(
+def _check_id(name, value, method='update_vim'):
+    if (not isinstance(value, str) or not value
+            or len(value) > _MAX_ID_LENGTH):
+        raise exception.InvalidRpcCall(method=method, reason=(
             '%s must be a non-empty string of at most %d characters'
             % (name, _MAX_ID_LENGTH)))
 
@@ -109,3 +113,20 @@ class ConductorManager:
             LOG.info('VIM %(vim)s is now %(new)s (was %(old)s)',
                      {'vim': vim_id, 'new': status, 'old': previous})
         return status
+
+    @messaging.expected_exceptions(exception.InvalidRpcCall)
+    @strict_arguments(action_ids=list)
+    def heartbeat(self, context, action_ids):
+        """Record that these monitors still run; see ConductorAPI."""
+        if len(action_ids) > MAX_HEARTBEAT_IDS:
+            raise exception.InvalidRpcCall(method='heartbeat', reason=(
+                'at most %d action_ids per heartbeat, not %d'
+                % (MAX_HEARTBEAT_IDS, len(action_ids))))
+        for action_id in action_ids:
+            _check_id('each of action_ids', action_id, method='heartbeat')
+        heard, recovered = db_api.vim_monitors_heard(context, action_ids)
+        for vim_id in recovered:
+            LOG.info('The monitor of VIM %s is heard from again', vim_id)
+        LOG.debug('Heartbeat named %(named)d monitor(s), %(heard)d wanted',
+                  {'named': len(action_ids), 'heard': heard})
+        return heard

@@ -15,24 +15,33 @@
 Mistral forgets the actions of an executor that died (it marks them ERROR
 only minutes later and never restarts them), and a monitor whose set-up
 failed must be retried rather than left stuck. So each conductor, every
-[reconciler] interval:
+[reconciler] interval (a few seconds):
 
+* records, once, each VIM whose monitor has not been heard from (report or
+  heartbeat) for [reconciler] silent_after seconds: a MONITOR event to
+  UNKNOWN (the API shows UNKNOWN by itself, from the same window);
 * re-creates the monitor of every VIM whose monitor is missing, failed to be
-  set up, or has not checked in for [reconciler] silent_after seconds;
-* removes monitor workflows (and their executions) that no VIM wants any
-  more, e.g. when Mistral was down while a VIM was deregistered.
+  set up, or has gone silent: all that is due in one pass, several at a
+  time;
+* now and then ([reconciler] orphan_interval) removes monitor workflows
+  that no VIM wants any more, e.g. when Mistral was down while a VIM was
+  deregistered.
 
-Several conductors may do this at once: each repair is a compare-and-swap
-on the VIM's action_id (monitor.lifecycle), so one wins and the others
-undo their work.
+Several conductors may do this at once. A pass first claims the VIMs it
+repairs (a claim column, taken with FOR UPDATE SKIP LOCKED where the
+database has it), so two conductors never repair one VIM; and each repair
+is still a compare-and-swap on the VIM's action_id (workflow.lifecycle), so
+a repair racing an API update loses cleanly.
 """
 
+from concurrent import futures
 import datetime
 import random
 import threading
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import exception
@@ -52,30 +61,71 @@ class Reconciler:
         self._conf = conf
         self._stop = threading.Event()
         self._thread = None
+        self._orphans_looked_at = None
 
-    def run_once(self, context=None):
-        """One pass; returns (repaired, orphans removed)."""
+    def run_once(self, context=None, orphans=None):
+        """One pass; returns (repaired, orphans removed).
+
+        :param orphans: look for orphaned workflows in this pass (default:
+            when [reconciler] orphan_interval has passed since the last look)
+        """
         context = context or vimmon_context.get_admin_context()
+        self._mark_silent(context)
         repaired = self._repair_monitors(context)
-        removed = self._remove_orphans(context)
+        if orphans is None:
+            orphans = self._orphans_due()
+        removed = 0
+        if orphans:
+            self._orphans_looked_at = timeutils.utcnow()
+            removed = self._remove_orphans(context)
         return repaired, removed
+
+    def _orphans_due(self):
+        return (self._orphans_looked_at is None
+                or timeutils.is_older_than(
+                    self._orphans_looked_at,
+                    self._conf.reconciler.orphan_interval))
+
+    def _mark_silent(self, context):
+        window = datetime.timedelta(seconds=self._conf.reconciler.silent_after)
+        for vim in db_api.vim_monitors_mark_silent(
+                context, timeutils.utcnow() - window):
+            LOG.warning('The monitor of VIM %(vim)s has not been heard from '
+                        'for %(window)s s; the VIM shows UNKNOWN until it '
+                        'is repaired', {'vim': vim.id,
+                                        'window': window.seconds})
 
     def _repair_monitors(self, context):
         group = self._conf.reconciler
         now = timeutils.utcnow()
-        vims = db_api.vim_monitors_to_repair(
+        vims = db_api.vim_monitors_claim_repairs(
             context,
             silent_since=now - datetime.timedelta(seconds=group.silent_after),
             retry_before=now - datetime.timedelta(seconds=group.retry_after),
+            claim=uuidutils.generate_uuid(),
+            claim_until=now + datetime.timedelta(seconds=group.claim_timeout),
             limit=group.batch_size)
-        repaired = 0
-        for vim in vims:
-            reason = _why_repair(vim)
-            LOG.info('Re-creating the monitor of VIM %(vim)s: %(reason)s',
-                     {'vim': vim.id, 'reason': reason})
-            if self._lifecycle.repair(context, vim, reason):
-                repaired += 1
-        return repaired
+        if not vims:
+            return 0
+        with futures.ThreadPoolExecutor(
+                min(group.repair_workers, len(vims)),
+                thread_name_prefix='tacker-vimmon-repair') as pool:
+            return sum(pool.map(self._repair, vims))
+
+    def _repair(self, vim):
+        """Re-create one monitor; True when this repair made it."""
+        reason = _why_repair(vim)
+        LOG.info('Re-creating the monitor of VIM %(vim)s: %(reason)s',
+                 {'vim': vim.id, 'reason': reason})
+        # A context of its own: a transaction is bound to its context, and
+        # repairs run side by side.
+        context = vimmon_context.get_admin_context()
+        try:
+            return self._lifecycle.repair(context, vim, reason)
+        except Exception:
+            # One VIM's trouble must not stop the others' repairs.
+            LOG.exception('Repairing the monitor of VIM %s failed', vim.id)
+            return False
 
     def _remove_orphans(self, context):
         try:
@@ -131,7 +181,7 @@ def _why_repair(vim):
     if not vim.workflow_id:
         return 'the VIM has no monitor'
     if vim.last_check_in_at:
-        return 'no check-in since %s' % vim.last_check_in_at.isoformat()
+        return 'not heard from since %s' % vim.last_check_in_at.isoformat()
     return 'the monitor never checked in'
 
 

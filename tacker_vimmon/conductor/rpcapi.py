@@ -30,9 +30,10 @@ class ConductorAPI:
     * 1.0 - Initial version: ``update_vim(vim_id, status, action_id)``
       returns the status stored, or ``'bad_action'`` when the VIM is gone
       or the action is not the VIM's current monitor.
+    * 1.1 - ``heartbeat(action_ids)``, a cast: these monitors still run.
     """
 
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def __init__(self, topic=rpc.CONDUCTOR_TOPIC, transport=None,
                  version_cap=None, timeout=DEFAULT_TIMEOUT):
@@ -65,3 +66,12 @@ class ConductorAPI:
                                     timeout=timeout or self.timeout)
         return cctxt.call(context, 'update_vim', vim_id=vim_id,
                           status=status, action_id=action_id)
+
+    def heartbeat(self, context, action_ids):
+        """Tell the conductors which monitors run in this process (a cast).
+
+        :param action_ids: the action_ids of every monitor still running
+        :raises: oslo_messaging.MessagingException when it cannot be sent
+        """
+        cctxt = self.client.prepare(version='1.1')
+        cctxt.cast(context, 'heartbeat', action_ids=list(action_ids))

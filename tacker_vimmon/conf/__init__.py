@@ -22,14 +22,17 @@ executor, has options of its own (``tacker_vimmon.action.options``).
 """
 
 import shlex
+import sys
 
 from oslo_config import cfg
 from oslo_log import log
 
 from tacker_vimmon import version
+from tacker_vimmon.common import exception
 from tacker_vimmon.conf import opts
 
 CONF = cfg.CONF
+LOG = log.getLogger(__name__)
 
 
 def register_opts(conf=CONF):
@@ -71,3 +74,28 @@ def config_file_args(conf=CONF):
     if config_dir:
         args += ['--config-dir', config_dir]
     return shlex.join(args)
+
+
+def check_settings(conf=CONF):
+    """Refuse options that each look fine but cannot work together.
+
+    :raises: InconsistentSettings naming the options and what to change
+    """
+    heartbeat = conf.vim_monitor.heartbeat_interval
+    window = conf.reconciler.silent_after
+    if window <= 2 * heartbeat:
+        # One lost heartbeat must not make every VIM UNKNOWN and repaired.
+        raise exception.InconsistentSettings(reason=(
+            '[reconciler] silent_after (%s s) must be more than twice '
+            '[vim_monitor] heartbeat_interval (%s s); raise silent_after '
+            'or lower heartbeat_interval' % (window, heartbeat)))
+
+
+def require_consistent_settings(conf=CONF):
+    """The services' start-up check: exit 2 if the options cannot work."""
+    try:
+        check_settings(conf)
+    except exception.InconsistentSettings as error:
+        LOG.error('%s', error.format_message())
+        print(error.format_message(), file=sys.stderr)
+        raise SystemExit(2)

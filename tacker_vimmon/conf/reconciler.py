@@ -26,14 +26,19 @@ GROUP = cfg.OptGroup(
 OPTS = [
     cfg.BoolOpt('enabled', default=True,
                 help=_('Run the reconciler in this conductor.')),
-    cfg.IntOpt('interval', default=60, min=5,
+    cfg.IntOpt('interval', default=5, min=1,
                help=_('Seconds between two passes (each conductor adds up '
                       'to 20 % random jitter so that several do not run in '
-                      'step).')),
-    cfg.IntOpt('silent_after', default=200, min=10,
-               help=_('A monitor that has not checked in for this many '
-                      'seconds is presumed dead and re-created. Keep it '
-                      'well above [vim_monitor] check_interval.')),
+                      'step). A pass that finds nothing to do costs one '
+                      'query.')),
+    cfg.IntOpt('silent_after', default=20, min=3,
+               help=_('A monitor not heard from (report or heartbeat) for '
+                      'this many seconds is presumed dead: the API shows its '
+                      'VIM UNKNOWN (derived when the VIM is read, so it '
+                      'holds even while every conductor is down) and the '
+                      'reconciler repairs it. Must be more than twice '
+                      '[vim_monitor] heartbeat_interval; the API server and '
+                      'the conductors must agree on it.')),
     cfg.IntOpt('retry_after', default=60, min=5,
                help=_('Seconds to wait before retrying a monitor that could '
                       'not be set up (and before touching a VIM whose '
@@ -42,8 +47,19 @@ OPTS = [
                help=_('A monitor workflow that no VIM wants is removed from '
                       'Mistral once it is this many seconds old (younger '
                       'ones may be in the middle of being set up).')),
-    cfg.IntOpt('batch_size', default=100, min=1,
-               help=_('The most VIMs one pass repairs.')),
+    cfg.IntOpt('orphan_interval', default=300, min=10,
+               help=_('Seconds between two looks for orphaned monitor '
+                      'workflows (each lists every workflow in Mistral).')),
+    cfg.IntOpt('batch_size', default=2000, min=1,
+               help=_('The most VIMs one pass repairs; everything due is '
+                      'repaired in one pass up to this many.')),
+    cfg.IntOpt('repair_workers', default=8, min=1,
+               help=_('Repairs one conductor runs at a time (each is a few '
+                      'calls to Mistral).')),
+    cfg.IntOpt('claim_timeout', default=120, min=10,
+               help=_('Seconds a conductor holds its claim on the VIMs it '
+                      'repairs; another conductor may take them over only '
+                      'after that (when the first one died mid-pass).')),
 ]
 
 

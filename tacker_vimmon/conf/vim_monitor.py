@@ -39,6 +39,13 @@ vim_monitor_opts = [
                'when the status does not change. A deregistered or '
                'replaced monitor exits at its next check-in at the '
                'latest, so this bounds how long it lingers.')),
+    cfg.FloatOpt(
+        'heartbeat_interval', default=5.0, min=1.0,
+        help=_('Seconds between the heartbeats each Mistral executor '
+               'process sends to the conductors, naming every monitor it '
+               'runs. A monitor not heard from for [reconciler] '
+               'silent_after seconds is shown UNKNOWN and repaired, so that '
+               'window must be more than twice this.')),
     cfg.IntOpt(
         'probe_count', default=3, min=1, max=100,
         help=_('ICMP echo requests sent per probe round. A round succeeds '
@@ -73,4 +80,5 @@ def probe_input(conf):
             'interval': group.probe_interval,
             'timeout': group.probe_timeout,
             'failure_threshold': group.failure_threshold,
-            'check_interval': group.check_interval}
+            'check_interval': group.check_interval,
+            'heartbeat_interval': group.heartbeat_interval}

@@ -134,12 +134,12 @@ def _get_vim(session, vim_id, project_id=None, for_update=False):
     return vim
 
 
-def _add_event(session, vim, event_type, details):
+def _add_event(session, vim, event_type, details, resource_state=None):
     session.add(models.Event(
         tenant_id=vim.tenant_id,
         resource_id=vim.id,
         resource_type=RESOURCE_TYPE_VIM,
-        resource_state=vim.status,
+        resource_state=resource_state or vim.status,
         event_type=event_type,
         event_details=details or {},
         timestamp=timeutils.utcnow()))
@@ -334,19 +334,145 @@ def vim_monitors_to_repair(context, silent_since, retry_before, limit=None):
         the row has not changed since this time, which leaves a monitor that
         is being set up right now alone
     """
+    return list(context.session.execute(
+        _repair_due_query(silent_since, retry_before, limit)).scalars())
+
+
+def _not_heard_since(cutoff):
+    """The VIM's monitor has not been heard from since ``cutoff``.
+
+    Heard: a report or a heartbeat (last_check_in_at); a monitor that never
+    was is judged from when the row last changed (its set-up).
+    """
+    vim = models.Vim
+    changed_at = sa.func.coalesce(vim.updated_at, vim.created_at)
+    return sa.or_(
+        vim.last_check_in_at < cutoff,
+        sa.and_(vim.last_check_in_at.is_(None), changed_at < cutoff))
+
+
+def _repair_due_query(silent_since, retry_before, limit):
     vim = models.Vim
     changed_at = sa.func.coalesce(vim.updated_at, vim.created_at)
     no_monitor = sa.and_(
         sa.or_(vim.workflow_id.is_(None), vim.monitor_error.isnot(None)),
         changed_at < retry_before)
-    silent = sa.or_(
-        vim.last_check_in_at < silent_since,
-        sa.and_(vim.last_check_in_at.is_(None), changed_at < silent_since))
-    query = sa.select(vim).where(sa.or_(no_monitor, silent)).order_by(
+    query = sa.select(vim).where(
+        sa.or_(no_monitor, _not_heard_since(silent_since))).order_by(
         vim.created_at, vim.id)
     if limit:
         query = query.limit(limit)
-    return list(context.session.execute(query).scalars())
+    return query
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitors_claim_repairs(context, silent_since, retry_before, claim,
+                               claim_until, limit):
+    """Claim, for one reconciler pass, the VIMs whose monitor needs repair.
+
+    The due VIMs (see vim_monitors_to_repair) that no other conductor holds
+    a claim on are marked with ``claim`` until ``claim_until``, so that
+    several conductors never repair one VIM at once. Where the database
+    has it, rows another conductor is claiming right now are skipped
+    rather than waited for (FOR UPDATE SKIP LOCKED).
+
+    :returns: the VIMs claimed (at most ``limit``)
+    """
+    vim = models.Vim
+    now = timeutils.utcnow()
+    query = _repair_due_query(silent_since, retry_before, limit).where(
+        sa.or_(vim.repair_claim_until.is_(None),
+               vim.repair_claim_until < now)
+    ).with_for_update(skip_locked=True)
+    vims = list(context.session.execute(query).scalars())
+    if vims:
+        context.session.execute(
+            sa.update(vim).where(vim.id.in_([v.id for v in vims]))
+            .values(repair_claim=claim, repair_claim_until=claim_until,
+                    updated_at=vim.updated_at)
+            .execution_options(synchronize_session=False))
+    return vims
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitors_mark_silent(context, heard_before):
+    """Record, once, that monitors fell silent: the API shows UNKNOWN.
+
+    For each VIM whose monitor should run but has not been heard from since
+    ``heard_before``, and that is not marked yet: set silent_since and add
+    a MONITOR event (the last status it reported, the reason). Rows are
+    locked first, so that of several conductors only one records each.
+
+    :returns: the VIMs marked now
+    """
+    vim = models.Vim
+    now = timeutils.utcnow()
+    query = sa.select(vim).where(
+        vim.silent_since.is_(None), vim.action_id.isnot(None),
+        vim.workflow_id.isnot(None), vim.monitor_error.is_(None),
+        _not_heard_since(heard_before)
+    ).order_by(vim.id).with_for_update()
+    vims = list(context.session.execute(query).scalars())
+    for row in vims:
+        last = row.last_check_in_at
+        reason = ('no report or heartbeat since %s' % last.isoformat(' ')
+                  if last else 'the monitor never checked in')
+        _add_event(context.session, row, EVENT_MONITOR, {
+            'old_status': row.status, 'new_status': states.UNKNOWN,
+            'reason': reason}, resource_state=states.UNKNOWN)
+    if vims:
+        context.session.execute(
+            sa.update(vim).where(vim.id.in_([v.id for v in vims]))
+            .values(silent_since=now, updated_at=vim.updated_at)
+            .execution_options(synchronize_session=False))
+    return vims
+
+
+# Heartbeats name many monitors; the IN lists are sent in chunks this big.
+_HEARTBEAT_CHUNK = 500
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitors_heard(context, action_ids):
+    """Record a heartbeat: the monitors with these action_ids still run.
+
+    One guarded UPDATE per chunk of ids sets last_check_in_at (the row's
+    updated_at stays: being alive changes nothing of the VIM). A VIM that
+    was marked silent is unmarked, with a MONITOR event from UNKNOWN back
+    to the status its monitor last reported. Rows are locked in id order
+    first, as reports lock them, so that the two never deadlock.
+
+    :returns: (how many VIMs want one of these monitors, ids of the VIMs
+        heard from again after a silence)
+    """
+    vim = models.Vim
+    now = timeutils.utcnow()
+    heard, recovered = 0, []
+    ids = sorted(set(action_ids))
+    for start in range(0, len(ids), _HEARTBEAT_CHUNK):
+        chunk = ids[start:start + _HEARTBEAT_CHUNK]
+        rows = context.session.execute(
+            sa.select(vim.id, vim.tenant_id, vim.status, vim.silent_since)
+            .where(vim.action_id.in_(chunk)).order_by(vim.id)
+            .with_for_update()).all()
+        if not rows:
+            continue
+        heard += len(rows)
+        context.session.execute(
+            sa.update(vim).where(vim.id.in_([row.id for row in rows]))
+            .values(last_check_in_at=now, silent_since=None,
+                    updated_at=vim.updated_at)
+            .execution_options(synchronize_session=False))
+        for row in rows:
+            if row.silent_since is not None:
+                recovered.append(row.id)
+                _add_event(context.session, row, EVENT_MONITOR, {
+                    'old_status': states.UNKNOWN, 'new_status': row.status,
+                    'reason': 'heard from again'})
+    return heard, recovered
 
 
 @main_context_manager.reader
@@ -378,7 +504,8 @@ SET LOCAL synchronous_commit TO OFF;
 SET LOCAL lock_timeout TO '20s';
 WITH r (id, action_id, status) AS (VALUES {rows}),
 old AS (
-    SELECT vims.id, vims.tenant_id, vims.status FROM vims
+    SELECT vims.id, vims.tenant_id, vims.status, vims.silent_since
+    FROM vims
     JOIN r ON vims.id = r.id AND vims.action_id = r.action_id
     ORDER BY vims.id
     FOR UPDATE OF vims),
@@ -386,21 +513,25 @@ upd AS (
     UPDATE vims SET
         status = r.status,
         last_check_in_at = :now,
+        silent_since = NULL,
         updated_at = CASE WHEN old.status = r.status
                           THEN vims.updated_at ELSE :now END
     FROM old JOIN r ON r.id = old.id
     WHERE vims.id = old.id
     RETURNING vims.id, old.tenant_id, old.status AS old_status,
-              r.status AS new_status),
+              r.status AS new_status, old.silent_since),
 event AS (
     INSERT INTO events (tenant_id, resource_id, resource_type,
                         resource_state, event_type, event_details,
                         timestamp)
     SELECT tenant_id, id, :resource_type, new_status, :event_type,
-           jsonb_build_object('old_status', old_status,
-                              'new_status', new_status)::text,
+           jsonb_build_object(
+               'old_status', CASE WHEN silent_since IS NULL
+                             THEN old_status ELSE :unknown END,
+               'new_status', new_status)::text,
            :now
-    FROM upd WHERE old_status <> new_status ORDER BY id)
+    FROM upd WHERE old_status <> new_status OR silent_since IS NOT NULL
+    ORDER BY id)
 SELECT id, old_status FROM upd
 """
 
@@ -411,7 +542,7 @@ def _report_statement_postgresql(reports, now):
     Rows are locked in id order, so that two groups never deadlock.
     """
     params = {'now': now, 'resource_type': RESOURCE_TYPE_VIM,
-              'event_type': EVENT_MONITOR}
+              'event_type': EVENT_MONITOR, 'unknown': states.UNKNOWN}
     rows = []
     for index, (vim_id, action_id, status) in enumerate(reports):
         rows.append('(CAST(:v%d AS VARCHAR), CAST(:a%d AS VARCHAR), '
@@ -426,24 +557,26 @@ def _write_report_locking(connection, vim_id, action_id, status, now):
     vims = models.Vim.__table__
     guard = sa.and_(vims.c.id == vim_id, vims.c.action_id == action_id)
     row = connection.execute(
-        sa.select(vims.c.status, vims.c.tenant_id).where(guard)
-        .with_for_update()).one_or_none()
+        sa.select(vims.c.status, vims.c.tenant_id, vims.c.silent_since)
+        .where(guard).with_for_update()).one_or_none()
     if row is None:
         return None
     # updated_at is set either way: its onupdate default would otherwise
     # count a check-in as a change of the row.
-    values = {'last_check_in_at': now, 'updated_at': vims.c.updated_at}
+    values = {'last_check_in_at': now, 'silent_since': None,
+              'updated_at': vims.c.updated_at}
     if row.status != status:
         values.update(status=status, updated_at=now)
     if connection.execute(
             vims.update().where(guard).values(values)).rowcount != 1:
         return None
-    if row.status != status:
+    if row.status != status or row.silent_since is not None:
+        shown = row.status if row.silent_since is None else states.UNKNOWN
         connection.execute(models.Event.__table__.insert().values(
             tenant_id=row.tenant_id, resource_id=vim_id,
             resource_type=RESOURCE_TYPE_VIM, resource_state=status,
             event_type=EVENT_MONITOR,
-            event_details={'old_status': row.status, 'new_status': status},
+            event_details={'old_status': shown, 'new_status': status},
             timestamp=now))
     return row.status
 

@@ -21,10 +21,12 @@ monitor in step through the lifecycle it is given (a
 workflow.lifecycle.MonitorLifecycle, or NoMonitors when monitoring is off).
 """
 
+import datetime
 from urllib import parse
 
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
+from oslo_utils import timeutils
 
 from tacker_vimmon import vim as vim_types
 from tacker_vimmon.common import exception
@@ -97,6 +99,38 @@ class VimRegistry:
     def __init__(self, conf, monitors):
         self._conf = conf
         self._monitors = monitors
+        # None when monitoring is off: then no VIM is ever UNKNOWN.
+        self._silence = (datetime.timedelta(
+            seconds=conf.reconciler.silent_after)
+            if conf.vim_monitor.enabled else None)
+
+    def monitor_state(self, vim, now=None):
+        """(the status to show, the VIM's ``monitor`` object).
+
+        A status is shown as current only while its monitor is heard from
+        (a report or a heartbeat within [reconciler] silent_after); past
+        that the VIM shows UNKNOWN, with the last status, when its monitor
+        was last heard from and why. Derived here, when the VIM is read,
+        so it holds even while every conductor is down.
+        """
+        heard = vim.last_check_in_at
+        monitor = {'last_check_in_at': heard}
+        if (self._silence is None or not vim.action_id
+                or vim.status == states.ERROR):
+            return vim.status, monitor
+        # A monitor never heard from is judged from its set-up.
+        since = heard or vim.updated_at or vim.created_at
+        silent_for = (now or timeutils.utcnow()) - since
+        if silent_for <= self._silence:
+            return vim.status, monitor
+        monitor['last_status'] = vim.status
+        monitor['reason'] = (
+            'monitor not heard from for %d s (window %d s)'
+            % (silent_for.total_seconds(), self._silence.total_seconds())
+            if heard else
+            'monitor not heard from since it was set up %d s ago'
+            % silent_for.total_seconds())
+        return states.UNKNOWN, monitor
 
     def register(self, context, project_id, vim):
         """Store a new VIM (a validated request body) and start its monitor.

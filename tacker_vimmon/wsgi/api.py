@@ -43,6 +43,7 @@ def init_application():
         if _APPLICATION is None:
             path = os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE)
             conf = vimmon_conf.prepare_service(['--config-file', path])
+            vimmon_conf.require_consistent_settings(conf)
             migration.require_current_schema()
             crypto.require_keys()
             _APPLICATION = app.setup_app(conf)

@@ -16,6 +16,7 @@ Thin handlers: each parses its request, checks policy and calls the VIM
 registry (tacker_vimmon.registry.api), which does the work.
 """
 
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import webob.dec
 
@@ -33,8 +34,13 @@ _TEXT_FILTERS = ('id', 'name', 'tenant_id', 'type', 'status', 'auth_url',
 _LIST_PARAMS = frozenset(_TEXT_FILTERS + ('is_default', 'fields'))
 
 
-def view(vim):
-    """The API representation: secrets are already masked in auth_cred."""
+def view(req, vim, now=None):
+    """The API representation: secrets are already masked in auth_cred.
+
+    ``status`` is UNKNOWN while the VIM's monitor is not heard from (see
+    VimRegistry.monitor_state); ``monitor`` says what is known of it.
+    """
+    status, monitor = wsgi_util.registry_of(req).monitor_state(vim, now)
     body = {
         'id': vim.id,
         'tenant_id': vim.tenant_id,
@@ -44,12 +50,14 @@ def view(vim):
         'auth_url': vim.auth_url,
         'auth_cred': vim.auth_cred,
         'vim_project': vim.vim_project,
-        'status': vim.status,
+        'status': status,
         'placement_attr': vim.placement_attr,
         'is_default': vim.is_default,
         'extra': vim.extra,
         'created_at': wsgi_util.format_time(vim.created_at),
         'updated_at': wsgi_util.format_time(vim.updated_at),
+        'monitor': dict(monitor, last_check_in_at=wsgi_util.format_time(
+            monitor['last_check_in_at'])),
     }
     if vim.monitor_error:
         # Why the VIM shows ERROR: its monitor could not be set up (the
@@ -85,7 +93,7 @@ def create(req):
             reason='the request has no project; give tenant_id')
     policy.authorize(context, POLICY % 'create', project_id)
     row = wsgi_util.registry_of(req).register(context, project_id, vim)
-    return wsgi_util.json_response(201, {'vim': view(row)})
+    return wsgi_util.json_response(201, {'vim': view(req, row)})
 
 
 @webob.dec.wsgify
@@ -98,10 +106,16 @@ def list_vims(req):
     if 'is_default' in params:
         filters['is_default'] = wsgi_util.parse_bool(
             wsgi_util.single(params, 'is_default'), 'is_default')
+    # The status shown may be UNKNOWN, which no row stores: filter on it
+    # after the views are made.
+    status = filters.pop('status', None)
     rows = db_api.vim_get_all(context, filters=filters,
                               project_id=_visible_project(context))
+    now = timeutils.utcnow()
+    views = [view(req, row, now) for row in rows]
     return wsgi_util.json_response(200, {'vims': [
-        wsgi_util.only_fields(view(row), params) for row in rows]})
+        wsgi_util.only_fields(body, params) for body in views
+        if status is None or body['status'] == status]})
 
 
 @webob.dec.wsgify
@@ -111,7 +125,7 @@ def show(req):
     row = _get_visible(context, req.urlvars['vim_id'])
     policy.authorize(context, POLICY % 'show', row.tenant_id)
     return wsgi_util.json_response(
-        200, {'vim': wsgi_util.only_fields(view(row), params)})
+        200, {'vim': wsgi_util.only_fields(view(req, row), params)})
 
 
 @webob.dec.wsgify
@@ -122,7 +136,7 @@ def update(req):
     row = _get_visible(context, req.urlvars['vim_id'])
     policy.authorize(context, POLICY % 'update', row.tenant_id)
     row = wsgi_util.registry_of(req).update(context, row, document['vim'])
-    return wsgi_util.json_response(200, {'vim': view(row)})
+    return wsgi_util.json_response(200, {'vim': view(req, row)})
 
 
 @webob.dec.wsgify

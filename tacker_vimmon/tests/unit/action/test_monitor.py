@@ -27,6 +27,7 @@ from unittest import mock
 from oslo_config import cfg
 import oslo_messaging as messaging
 
+from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import monitor
 from tacker_vimmon.action import prober
@@ -267,6 +268,9 @@ class ScriptedRuntime:
         # Set in Runtime.__init__, so not part of the class's spec.
         self.runtime.prober = self.prober
         self.runtime.wakeups = self.wakeups
+        self.heartbeat = mock.create_autospec(heartbeat.Heartbeat,
+                                              instance=True)
+        self.runtime.heartbeat = self.heartbeat
         self.runtime.reporter.side_effect = self.reporter
 
     def reporter(self, vim_id, action_id):
@@ -298,6 +302,9 @@ class TestVimMonitorAction(base.TestCase):
         fake.prober.probe.assert_called_with('192.0.2.10', count=1,
                                              interval=0.001, timeout=0.01)
         fake.wakeups.unregister.assert_called_once_with(ACTION_ID)
+        # Named in the process's heartbeats while it ran, not after.
+        fake.heartbeat.add.assert_called_once_with(ACTION_ID, 5.0)
+        fake.heartbeat.remove.assert_called_once_with(ACTION_ID)
 
     def test_bad_input_fails_visibly_without_probing(self):
         fake = ScriptedRuntime([], reachable=True)

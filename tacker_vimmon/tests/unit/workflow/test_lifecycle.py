@@ -48,7 +48,8 @@ class TestStart(LifecycleTestCase):
         self.assertEqual((self.vim.id, 'first-action', self.vim.auth_url),
                          (vim_id, action_id, target))
         self.assertEqual({'count', 'interval', 'timeout',
-                          'failure_threshold', 'check_interval'},
+                          'failure_threshold', 'check_interval',
+                          'heartbeat_interval'},
                          set(probe))
         self.assertEqual([], self.monitors.deleted)
 
