@@ -45,6 +45,7 @@ from oslo_utils import uuidutils
 
 from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import states
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.workflow import definition
@@ -121,7 +122,11 @@ class Reconciler:
         # repairs run side by side.
         context = vimmon_context.get_admin_context()
         try:
-            return self._lifecycle.repair(context, vim, reason)
+            # PENDING: the new monitor has said nothing yet, and the old
+            # verdict may be stale. A VIM recorded silent stays UNKNOWN
+            # until the new monitor is heard from.
+            return self._lifecycle.repair(context, vim, reason,
+                                          status=states.PENDING)
         except Exception:
             # One VIM's trouble must not stop the others' repairs.
             LOG.exception('Repairing the monitor of VIM %s failed', vim.id)

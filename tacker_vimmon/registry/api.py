@@ -121,15 +121,22 @@ class VimRegistry:
         # A monitor never heard from is judged from its set-up.
         since = heard or vim.updated_at or vim.created_at
         silent_for = (now or timeutils.utcnow()) - since
-        if silent_for <= self._silence:
+        if vim.silent_since is not None:
+            # Recorded silent, then repaired: the new monitor has not been
+            # heard from yet.
+            reason = ('monitor silent since %s; its replacement has not '
+                      'been heard from yet'
+                      % vim.silent_since.replace(microsecond=0).isoformat(' '))
+        elif silent_for <= self._silence:
             return vim.status, monitor
-        monitor['last_status'] = vim.status
-        monitor['reason'] = (
-            'monitor not heard from for %d s (window %d s)'
-            % (silent_for.total_seconds(), self._silence.total_seconds())
-            if heard else
-            'monitor not heard from since it was set up %d s ago'
-            % silent_for.total_seconds())
+        elif heard:
+            reason = ('monitor not heard from for %d s (window %d s)'
+                      % (silent_for.total_seconds(),
+                         self._silence.total_seconds()))
+        else:
+            reason = ('monitor not heard from since it was set up %d s ago'
+                      % silent_for.total_seconds())
+        monitor.update(last_status=vim.status, reason=reason)
         return states.UNKNOWN, monitor
 
     def register(self, context, project_id, vim):

@@ -129,18 +129,24 @@ class MistralFixture(fixtures.Fixture):
     :param extra_config: {section: {option: value}} added to the config
     :param environment: extra environment variables of the server (for
         example TACKER_VIMMON_MONITOR_CONFIG_FILE for the monitor action)
+    :param separate_executor: run the executor as a process of its own
+        (``--server executor``) beside ``--server api,engine``, so that a
+        test can kill it (``kill_executor``) and start a new one
+        (``start_executor``) as an executor host crash would
 
     ``url`` is the v2 endpoint, ``client`` a python-mistralclient client,
     ``log_path`` the server's log file.
     """
 
     def __init__(self, thread_pool_size=16, extra_config=None,
-                 environment=None):
+                 environment=None, separate_executor=False):
         super().__init__()
         self.thread_pool_size = thread_pool_size
         self.extra_config = extra_config or {}
         self.environment = environment or {}
+        self.separate_executor = separate_executor
         self.process = None
+        self.executor = None
 
     def _setUp(self):
         version = mistral_version()
@@ -205,20 +211,46 @@ class MistralFixture(fixtures.Fixture):
         self._start(os.path.join(VENV, 'bin', 'mistral-server'))
 
     def _start(self, server):
-        env = dict(os.environ, **self.environment)
-        with open(self.log_path, 'ab') as log:
-            self.process = subprocess.Popen(
-                [server, '--server', 'api,engine,executor',
-                 '--config-file', self.config_path],
-                stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True)
+        servers = ('api,engine' if self.separate_executor
+                   else 'api,engine,executor')
+        self.process = self._spawn(server, servers)
         self.addCleanup(self.stop)
+        if self.separate_executor:
+            self.start_executor()
         try:
             base.wait_for(self._answers, START_TIMEOUT, interval=0.2,
                           message='Mistral API at %s' % self.url)
         except AssertionError:
             raise AssertionError('Mistral did not start; the end of %s:\n%s'
                                  % (self.log_path, self.log_tail()))
+
+    def _spawn(self, server, servers):
+        env = dict(os.environ, **self.environment)
+        with open(self.log_path, 'ab') as log:
+            return subprocess.Popen(
+                [server, '--server', servers, '--config-file',
+                 self.config_path],
+                stdout=log, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True)
+
+    def start_executor(self):
+        """Start a (new) executor process (separate_executor only)."""
+        self.executor = self._spawn(
+            os.path.join(VENV, 'bin', 'mistral-server'), 'executor')
+        self.addCleanup(self._kill_group, self.executor)
+
+    def kill_executor(self):
+        """SIGKILL the executor and its children, as a host crash would."""
+        self._kill_group(self.executor)
+
+    def _kill_group(self, process):
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(STOP_TIMEOUT)
 
     def _answers(self):
         if self.process.poll() is not None:
