@@ -20,7 +20,9 @@ failed must be retried rather than left stuck. So each conductor, every
 * re-creates the monitor of every VIM whose monitor is missing, failed to be
   set up, or has not checked in for [reconciler] silent_after seconds;
 * removes monitor workflows (and their executions) that no VIM wants any
-  more, e.g. when Mistral was down while a VIM was deregistered.
+  more: the workflow of a VIM that is gone (Mistral was down while it was
+  deregistered, say), and a per-monitor workflow of the former naming once
+  its monitor is no longer the VIM's current one.
 
 Several conductors may do this at once: each repair is a compare-and-swap
 on the VIM's action_id (monitor.lifecycle), so one wins and the others
@@ -136,8 +138,24 @@ def _why_repair(vim):
 
 
 def _is_orphan(found, wanted, old_enough):
-    vim_id, action_prefix = definition.parse_name(found.name)
-    action_id = wanted.get(vim_id)
-    if action_id and action_id.startswith(action_prefix):
+    if _is_wanted(found, wanted):
         return False
+    # A workflow this young may belong to a VIM being registered or
+    # repaired right now.
     return found.created_at is not None and found.created_at < old_enough
+
+
+def _is_wanted(found, wanted):
+    """Whether a VIM still wants this monitor workflow.
+
+    A VIM's own workflow is wanted while the VIM exists; a per-monitor
+    workflow of the former naming while its monitor is the VIM's current
+    one (the VIM's next new monitor moves to a workflow of its own).
+    """
+    vim_id, action_prefix = definition.parse_name(found.name)
+    if vim_id not in wanted:
+        return False
+    if action_prefix is None:
+        return True
+    action_id = wanted[vim_id]
+    return bool(action_id) and action_id.startswith(action_prefix)
