@@ -12,8 +12,9 @@
 
 """The monitor action end to end: real Mistral, conductor and hosts.
 
-A real Mistral 23 runs the monitor workflow made by monitor/workflow.py
-(created through monitor/mistral.py); its executor runs the action, which
+A real Mistral 23 runs the VIM's monitor workflow made by
+workflow/definition.py (created through workflow/mistral.py); its executor
+runs the action, which
 probes a host in a network namespace and reports to a real
 tacker-vimmon-conductor on PostgreSQL. Mistral's executor has a single
 pool thread, so a no-op workflow can only run once the monitor action has
@@ -29,6 +30,7 @@ from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 from testtools import content
 
+from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
@@ -38,6 +40,7 @@ from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
 from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
+from tacker_vimmon.workflow import definition
 from tacker_vimmon.workflow import mistral as monitor_mistral
 from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
@@ -142,6 +145,7 @@ class TestMonitorAction(MonitorActionTestCase):
     def test_reports_and_exits_by_fast_path_and_by_check_in(self):
         self._check_ipv4_monitor_reports_and_exits_by_fast_path()
         self._check_ipv6_monitor_deregistered_exits_at_check_in()
+        self._check_what_mistral_answers_about_vims_workflows()
 
     def _check_ipv4_monitor_reports_and_exits_by_fast_path(self):
         vim_id, action_id, monitor = self.start_monitor(
@@ -191,10 +195,27 @@ class TestMonitorAction(MonitorActionTestCase):
         vim_id, action_id, monitor = self.start_monitor(
             'https://[%s]:6443/' % self.host.ipv6, check_interval=2)
         self.wait_status(vim_id, 'REACHABLE')
+        self.assertEqual(definition.workflow_name(vim_id),
+                         monitor.workflow_name)
         # Deregistration without the fast path: Mistral forgets the
         # monitor but does not stop it; its check-in does.
-        self.monitors.delete(monitor.workflow_id, monitor.execution_id)
+        self.monitors.delete_workflow(monitor.workflow_id)
         db_api.vim_destroy(self.context, vim_id)
         self.assertEqual([], [e for e in self.mistral.client.executions.list()
                               if e.id == monitor.execution_id])
+        self.assertEqual([], [w for w in self.mistral.client.workflows.list()
+                              if w.id == monitor.workflow_id])
         self.assertExecutorThreadFree()
+
+    def _check_what_mistral_answers_about_vims_workflows(self):
+        # What the lifecycle counts on: a second creation of a VIM's
+        # workflow finds the first (409, then a look-up), and starting the
+        # workflow of a VIM that has none is "not found".
+        vim_id = uuidutils.generate_uuid()
+        first = self.monitors.ensure_workflow(vim_id)
+        self.addCleanup(self.monitors.delete_workflow, first.workflow_id)
+        self.assertEqual(first.workflow_id,
+                         self.monitors.ensure_workflow(vim_id).workflow_id)
+        self.assertRaises(exception.MistralNotFound, self.monitors.start,
+                          uuidutils.generate_uuid(), uuidutils.generate_uuid(),
+                          '127.0.0.1', probe(60))
