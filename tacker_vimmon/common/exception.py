@@ -119,6 +119,10 @@ class MistralRequestFailed(TackerVimmonException):
     code = 502
 
 
+class MistralNotFound(MistralRequestFailed):
+    """What was asked for is not in Mistral (HTTP 404)."""
+
+
 class MistralNotConfigured(TackerVimmonException):
     msg_fmt = _('Mistral is not configured: set [mistral] endpoint_override '
                 '(a Mistral without auth) or [mistral] auth_type and its '

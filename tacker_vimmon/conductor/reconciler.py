@@ -22,10 +22,12 @@ failed must be retried rather than left stuck. So each conductor, every
   UNKNOWN (the API shows UNKNOWN by itself, from the same window);
 * re-creates the monitor of every VIM whose monitor is missing, failed to be
   set up, or has gone silent: all that is due in one pass, several at a
-  time;
+  time (a repair is only a new execution of the VIM's workflow);
 * now and then ([reconciler] orphan_interval) removes monitor workflows
-  that no VIM wants any more, e.g. when Mistral was down while a VIM was
-  deregistered.
+  (and their executions) that no VIM wants any more: the workflow of a VIM
+  that is gone (Mistral was down while it was deregistered, say), and a
+  per-monitor workflow of the former naming once its monitor is no longer
+  the VIM's current one.
 
 Several conductors may do this at once. A pass first claims the VIMs it
 repairs (a claim column, taken with FOR UPDATE SKIP LOCKED where the
@@ -191,8 +193,24 @@ def _why_repair(vim):
 
 
 def _is_orphan(found, wanted, old_enough):
-    vim_id, action_prefix = definition.parse_name(found.name)
-    action_id = wanted.get(vim_id)
-    if action_id and action_id.startswith(action_prefix):
+    if _is_wanted(found, wanted):
         return False
+    # A workflow this young may belong to a VIM being registered or
+    # repaired right now.
     return found.created_at is not None and found.created_at < old_enough
+
+
+def _is_wanted(found, wanted):
+    """Whether a VIM still wants this monitor workflow.
+
+    A VIM's own workflow is wanted while the VIM exists; a per-monitor
+    workflow of the former naming while its monitor is the VIM's current
+    one (the VIM's next new monitor moves to a workflow of its own).
+    """
+    vim_id, action_prefix = definition.parse_name(found.name)
+    if vim_id not in wanted:
+        return False
+    if action_prefix is None:
+        return True
+    action_id = wanted[vim_id]
+    return bool(action_id) and action_id.startswith(action_prefix)

@@ -27,8 +27,10 @@ from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
 from sqlalchemy import exc as sa_exc
 
+from tacker_vimmon.common import exception
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import models
+from tacker_vimmon.workflow import definition
 from tacker_vimmon.workflow import mistral
 from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
@@ -132,52 +134,90 @@ class ScriptedMistral:
     Pass ``api`` wherever a MistralMonitors is expected; read and script
     the rest here:
 
-    - ``created``: (vim_id, action_id, target, probe) of every create();
-      the n-th returns Monitor('wf<n>', 'name<n>', 'ex<n>');
-    - ``deleted``: (workflow_id, execution_id) of every delete();
+    - ``vim_workflows``: {vim_id: workflow_id} of the VIMs' workflows this
+      Mistral holds; ensure_workflow() adds 'wf<n>' when missing, and
+      start() without workflow_id raises MistralNotFound for a VIM not in
+      it (as Mistral does for a workflow name it does not know);
+    - ``created_workflows``: the vim_id of every workflow ensure_workflow()
+      really created (not the ones it found);
+    - ``created``: (vim_id, action_id, target, probe) of every start();
+      the n-th execution is 'ex<n>';
+    - ``started_in``: the workflow_id of every start(), in the same order;
+    - ``deleted_executions``: the execution_id of every delete_execution();
     - ``workflows``: what list_workflows() returns (a copy each time);
-    - ``deleted_workflows``: the workflow_id of every delete_workflow();
-    - ``fail_create``, ``fail_delete``, ``fail_list``: an exception that
-      create(), delete() or list_workflows() raises instead (nothing is
+      delete_workflow() takes out what it deletes;
+    - ``deleted_workflows``: the id or name of every delete_workflow();
+    - ``fail_create``: an exception that ensure_workflow() and start()
+      raise instead; ``fail_delete`` likewise for delete_execution() and
+      delete_workflow(), ``fail_list`` for list_workflows() (nothing is
       recorded then);
-    - ``on_create``: called by create() just before it records and returns.
+    - ``on_create``: called by start() just before it records and returns.
     """
 
     def __init__(self):
+        self.vim_workflows = {}
+        self.created_workflows = []
         self.created = []
-        self.deleted = []
+        self.started_in = []
+        self.deleted_executions = []
         self.workflows = []
         self.deleted_workflows = []
         self.fail_create = None
         self.fail_delete = None
         self.fail_list = None
         self.on_create = None
-        self._ids = itertools.count(1)
+        self._workflow_ids = itertools.count(1)
+        self._execution_ids = itertools.count(1)
         self.api = mock.create_autospec(mistral.MistralMonitors,
                                         instance=True)
-        self.api.create.side_effect = self._create
-        self.api.delete.side_effect = self._delete
+        self.api.ensure_workflow.side_effect = self._ensure_workflow
+        self.api.start.side_effect = self._start
+        self.api.delete_execution.side_effect = self._delete_execution
         self.api.list_workflows.side_effect = self._list_workflows
         self.api.delete_workflow.side_effect = self._delete_workflow
 
-    def _create(self, vim_id, action_id, target, probe):
+    def _ensure_workflow(self, vim_id):
         if self.fail_create:
             raise self.fail_create
+        if vim_id not in self.vim_workflows:
+            self.vim_workflows[vim_id] = 'wf%d' % next(self._workflow_ids)
+            self.created_workflows.append(vim_id)
+        return mistral.MonitorWorkflow(self.vim_workflows[vim_id],
+                                       definition.workflow_name(vim_id),
+                                       None)
+
+    def _start(self, vim_id, action_id, target, probe, workflow_id=None):
+        if self.fail_create:
+            raise self.fail_create
+        if workflow_id is None:
+            if vim_id not in self.vim_workflows:
+                raise exception.MistralNotFound(
+                    operation='start the monitor of VIM %s' % vim_id,
+                    status=404, reason='workflow not found')
+            workflow_id = self.vim_workflows[vim_id]
         if self.on_create:
             self.on_create()
-        n = next(self._ids)
         self.created.append((vim_id, action_id, target, probe))
-        return mistral.Monitor('wf%d' % n, 'name%d' % n, 'ex%d' % n)
+        self.started_in.append(workflow_id)
+        return mistral.Monitor(workflow_id, definition.workflow_name(vim_id),
+                               'ex%d' % next(self._execution_ids))
 
-    def _delete(self, workflow_id, execution_id):
+    def _delete_execution(self, execution_id):
         if self.fail_delete:
             raise self.fail_delete
-        self.deleted.append((workflow_id, execution_id))
+        self.deleted_executions.append(execution_id)
 
     def _list_workflows(self):
         if self.fail_list:
             raise self.fail_list
         return list(self.workflows)
 
-    def _delete_workflow(self, workflow_id):
-        self.deleted_workflows.append(workflow_id)
+    def _delete_workflow(self, workflow):
+        if self.fail_delete:
+            raise self.fail_delete
+        self.deleted_workflows.append(workflow)
+        self.workflows = [found for found in self.workflows
+                          if workflow not in (found.workflow_id, found.name)]
+        for vim_id, workflow_id in list(self.vim_workflows.items()):
+            if workflow in (workflow_id, definition.workflow_name(vim_id)):
+                del self.vim_workflows[vim_id]

@@ -12,13 +12,19 @@
 
 """The Mistral workflow that monitors one VIM.
 
-Each monitor is a direct workflow with a single task that runs this
-package's long-lived monitor action. The definition names the VIM and the
-monitor (action_id), so a replacement can be created before the old one is
-removed; every value the action needs comes in as workflow input, and
-nothing secret is ever part of it (only where to probe and how).
+Each VIM has one direct workflow, for as long as it is registered, with a
+single task that runs this package's long-lived monitor action. Each
+monitor is an execution of it: every value the action needs (which monitor
+it is, where to probe and how) comes in as execution input, so a new
+monitor costs one execution and no workflow. Nothing secret is ever part of
+the definition or the input.
+
+Before, each monitor had a workflow of its own, named after the VIM and the
+first characters of its action_id; parse_name() still reads those names so
+that the reconciler can tell them apart while they are migrated.
 """
 
+from oslo_utils import uuidutils
 import yaml
 
 ACTION_NAME = 'tacker_vimmon.vim_monitor'
@@ -36,33 +42,44 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
-def workflow_name(vim_id, action_id):
-    """The name of the workflow of one monitor of one VIM.
+def workflow_name(vim_id):
+    """The name of the workflow of one VIM.
 
     Mistral refuses names that look like UUIDs (they would be taken for
     ids), which a prefix avoids.
     """
-    return '%s%s-%s' % (WORKFLOW_PREFIX, vim_id, action_id[:8])
+    return WORKFLOW_PREFIX + vim_id
 
 
 def parse_name(name):
-    """(vim_id, action_id prefix) of a monitor workflow's name, or None."""
+    """What a monitor workflow's name says, or None if it is not one.
+
+    :returns: (vim_id, None) for a VIM's workflow, (vim_id, action_id
+        prefix) for a per-monitor workflow of the former naming
+    """
     if not name.startswith(WORKFLOW_PREFIX):
         return None
-    rest = name[len(WORKFLOW_PREFIX):]
-    # <vim_id>-<first 8 characters of action_id>
-    vim_id, sep, action_prefix = rest[:-9], rest[-9:-8], rest[-8:]
-    if sep != '-' or not vim_id:
+    vim_id = name[len(WORKFLOW_PREFIX):]
+    if _is_vim_id(vim_id):
+        return vim_id, None
+    # The former naming: <vim_id>-<first 8 characters of action_id>
+    vim_id, sep, action_prefix = vim_id[:-9], vim_id[-9:-8], vim_id[-8:]
+    if sep != '-' or not _is_vim_id(vim_id):
         return None
     return vim_id, action_prefix
 
 
-def definition(vim_id, action_id):
-    """The workflow definition (Mistral v2 DSL, YAML) of one monitor."""
-    name = workflow_name(vim_id, action_id)
+def _is_vim_id(value):
+    # VIM ids are UUIDs (36 characters), which is what tells a VIM's
+    # workflow from a former per-monitor one (36 + 9 characters).
+    return uuidutils.is_uuid_like(value)
+
+
+def definition(vim_id):
+    """The workflow definition (Mistral v2 DSL, YAML) of one VIM."""
     workflow = {
         'version': '2.0',
-        name: {
+        workflow_name(vim_id): {
             'description': 'Reachability monitor of VIM %s '
                            '(tacker-vimmon)' % vim_id,
             'type': 'direct',

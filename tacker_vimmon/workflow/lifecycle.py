@@ -12,13 +12,19 @@
 
 """The life of a VIM's monitor: start, replace, repair and retire it.
 
-A monitor is a Mistral workflow and execution running one long-lived
-action, named by the action_id recorded on the VIM. Replacing a monitor is
-make-before-break: the new one is created first, then a compare-and-swap on
-action_id makes it the wanted one, then the old one is removed and woken so
-that it checks in at once, hears 'bad_action' and exits. Of two writers
-racing (two API nodes, or an API node and a conductor's reconciler), the
-swap lets exactly one win; the loser removes the monitor it created.
+Each VIM has one Mistral workflow, from registration to deregistration; a
+monitor is an execution of it running one long-lived action, named by the
+action_id recorded on the VIM. Replacing a monitor is make-before-break:
+the new execution is started first, then a compare-and-swap on action_id
+makes it the wanted one, then the old execution is removed and its action
+woken so that it checks in at once, hears 'bad_action' and exits. Of two
+writers racing (two API nodes, or an API node and a conductor's
+reconciler), the swap lets exactly one win; the loser removes the execution
+it started, never the workflow, which the winner uses.
+
+A VIM whose monitor still runs in a per-monitor workflow of the former
+naming moves to a workflow of its own with its next new monitor; the old
+workflow is removed with the old execution.
 
 A monitor that cannot be set up (Mistral down, refusing) leaves the VIM in
 status ERROR with the reason, never silently PENDING; the conductor's
@@ -32,6 +38,7 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.workflow import definition
 from tacker_vimmon.workflow import mistral
 from tacker_vimmon.workflow import rpcapi
 
@@ -123,20 +130,24 @@ class MonitorLifecycle:
             event={'monitor': 'replaced', 'reason': reason})
 
     def retire(self, vim):
-        """Remove a monitor that is no longer wanted (VIM deregistered).
+        """Remove a VIM's workflow and monitor (VIM deregistered).
 
         Best effort: what stays behind is found by the reconciler, and the
         action exits at its next check-in whatever happens here.
         """
-        self._remove(vim.workflow_id, vim.execution_id, vim.action_id)
+        self._delete_workflow(definition.workflow_name(vim.id))
+        if vim.workflow_id:
+            # Gone already when it was the VIM's own workflow; a monitor
+            # from before the VIMs had workflows of their own runs in one
+            # of its own.
+            self._delete_workflow(vim.workflow_id)
+        self._wake(vim.action_id)
 
     def _make_wanted(self, context, vim, action_id, event, status=None):
-        """Create a monitor and swap it in; False when the swap lost."""
+        """Start a monitor and swap it in; False when the swap lost."""
         expected = vim.action_id
         try:
-            monitor = self._monitors.create(
-                vim.id, action_id, vim.auth_url,
-                vim_monitor_conf.probe_input(self._conf))
+            monitor = self._start(vim, action_id)
         except exception.TackerVimmonException as error:
             return self._record_failure(context, vim, action_id, error)
         if event is not None:
@@ -148,12 +159,28 @@ class MonitorLifecycle:
             LOG.info('VIM %(vim)s changed while its monitor %(action)s was '
                      'set up; removing that monitor',
                      {'vim': vim.id, 'action': action_id})
-            self._remove(monitor.workflow_id, monitor.execution_id, None)
+            self._delete_execution(monitor.execution_id)
             return False
         if before['action_id'] != action_id:
-            self._remove(before['workflow_id'], before['execution_id'],
-                         before['action_id'])
+            self._remove_replaced(before, monitor)
         return True
+
+    def _start(self, vim, action_id):
+        """A new execution of the VIM's workflow, made first if missing."""
+        target = vim.auth_url
+        probe = vim_monitor_conf.probe_input(self._conf)
+        if vim.workflow_id:
+            # The usual case (replacement, repair): one execution only.
+            # The workflow is named, not taken from the row, so that a
+            # monitor of the former naming moves to the VIM's own.
+            try:
+                return self._monitors.start(vim.id, action_id, target, probe)
+            except exception.MistralNotFound:
+                LOG.info('VIM %s has no workflow of its own yet; creating '
+                         'it', vim.id)
+        workflow = self._monitors.ensure_workflow(vim.id)
+        return self._monitors.start(vim.id, action_id, target, probe,
+                                    workflow_id=workflow.workflow_id)
 
     def _record_failure(self, context, vim, action_id, error):
         reason = error.format_message()
@@ -164,23 +191,43 @@ class MonitorLifecycle:
             return False
         if vim.action_id != action_id:
             # The old monitor is not wanted either (it may probe a host
-            # the VIM no longer names); the reconciler retries a new one.
-            self._remove(vim.workflow_id, vim.execution_id, vim.action_id)
+            # the VIM no longer names); the reconciler retries a new one,
+            # and removes a per-monitor workflow of the former naming.
+            self._delete_execution(vim.execution_id)
+            self._wake(vim.action_id)
         return True
 
-    def _remove(self, workflow_id, execution_id, action_id):
-        if workflow_id or execution_id:
-            self._delete_from_mistral(workflow_id, execution_id)
-        if action_id and self._wakeups is not None:
-            self._wake_quietly(action_id)
+    def _remove_replaced(self, before, monitor):
+        if before['workflow_id'] and (
+                before['workflow_id'] != monitor.workflow_id):
+            # A per-monitor workflow of the former naming: it goes with
+            # its execution.
+            self._delete_workflow(before['workflow_id'])
+        else:
+            self._delete_execution(before['execution_id'])
+        self._wake(before['action_id'])
 
-    def _delete_from_mistral(self, workflow_id, execution_id):
+    def _delete_execution(self, execution_id):
+        if not execution_id:
+            return
         try:
-            self._monitors.delete(workflow_id, execution_id)
+            self._monitors.delete_execution(execution_id)
+        except exception.TackerVimmonException as error:
+            LOG.warning('Could not remove the monitor execution %(ex)s from '
+                        'Mistral: %(error)s', {'ex': execution_id,
+                                               'error': error})
+
+    def _delete_workflow(self, workflow):
+        try:
+            self._monitors.delete_workflow(workflow)
         except exception.TackerVimmonException as error:
             LOG.warning('Could not remove the monitor workflow %(wf)s from '
                         'Mistral (the reconciler will retry): %(error)s',
-                        {'wf': workflow_id, 'error': error})
+                        {'wf': workflow, 'error': error})
+
+    def _wake(self, action_id):
+        if action_id and self._wakeups is not None:
+            self._wake_quietly(action_id)
 
     def _wake_quietly(self, action_id):
         try:

@@ -26,6 +26,7 @@ from mistralclient.api import base as mistral_base
 from mistralclient.api import client as mistral_client
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from tacker_vimmon.common import exception
 from tacker_vimmon.conf import CONF
@@ -69,7 +70,11 @@ def _session_and_endpoint(conf):
 
 
 class MistralMonitors:
-    """Creates and removes the Mistral workflow and execution of monitors."""
+    """Creates and removes the VIMs' Mistral workflows and monitors.
+
+    A VIM's workflow lives as long as the VIM; each of its monitors is an
+    execution of it.
+    """
 
     def __init__(self, conf=CONF):
         self._conf = conf
@@ -88,54 +93,88 @@ class MistralMonitors:
         try:
             return method(*args, **kwargs)
         except mistral_base.APIException as error:
-            raise exception.MistralRequestFailed(
-                operation=operation, status=error.error_code,
-                reason=error.error_message)
+            raised = exception.MistralRequestFailed
+            if error.error_code == 404:
+                raised = exception.MistralNotFound
+            raise raised(operation=operation, status=error.error_code,
+                         reason=error.error_message)
         except ks_exc.ClientException as error:
             raise exception.MistralUnavailable(url=self._endpoint,
                                                reason=error)
 
     def create(self, vim_id, action_id, target, probe):
-        """Create and start the monitor of one VIM.
+        """The first monitor of a VIM: its workflow and an execution.
 
         :returns: a Monitor naming the workflow and execution
         :raises: MistralUnavailable, MistralRequestFailed,
             MistralNotConfigured
         """
-        mistral = self._mistral()
-        created = self._call(
-            'create the monitor workflow of VIM %s' % vim_id,
-            mistral.workflows.create,
-            definition.definition(vim_id, action_id))
-        wf = created[0]
-        try:
-            execution = self._call(
-                'start the monitor of VIM %s' % vim_id,
-                mistral.executions.create, wf.id,
-                workflow_input=definition.workflow_input(
-                    vim_id, action_id, target, probe),
-                description='tacker-vimmon monitor of VIM %s' % vim_id)
-        except exception.TackerVimmonException:
-            # A workflow that never ran is no use to anyone.
-            self._delete_quietly(mistral.workflows.delete, wf.id)
-            raise
-        LOG.info('Monitor of VIM %(vim)s started: workflow %(wf)s, '
-                 'execution %(ex)s', {'vim': vim_id, 'wf': wf.name,
-                                      'ex': execution.id})
-        return Monitor(wf.id, wf.name, execution.id)
+        workflow = self.ensure_workflow(vim_id)
+        return self.start(vim_id, action_id, target, probe,
+                          workflow_id=workflow.workflow_id)
 
-    def delete(self, workflow_id, execution_id):
-        """Remove a monitor's execution and workflow; gone already is fine.
+    def ensure_workflow(self, vim_id):
+        """The VIM's workflow, created unless it exists already.
+
+        Two API nodes, or an API node and a reconciler, may make the first
+        monitor of a VIM at once: whoever comes second finds the workflow
+        there (Mistral answers 409) and shares it.
+
+        :returns: a MonitorWorkflow
+        """
+        mistral = self._mistral()
+        try:
+            [wf] = self._call(
+                'create the monitor workflow of VIM %s' % vim_id,
+                mistral.workflows.create, definition.definition(vim_id))
+            LOG.info('Monitor workflow of VIM %(vim)s created: %(wf)s',
+                     {'vim': vim_id, 'wf': wf.id})
+        except exception.MistralRequestFailed as error:
+            if error.kwargs.get('status') != 409:
+                raise
+            wf = self._call(
+                'look up the monitor workflow of VIM %s' % vim_id,
+                mistral.workflows.get, definition.workflow_name(vim_id))
+        return MonitorWorkflow(wf.id, wf.name,
+                               _mistral_time(getattr(wf, 'created_at', None)))
+
+    def start(self, vim_id, action_id, target, probe, workflow_id=None):
+        """Start a monitor: a new execution of the VIM's workflow.
+
+        :param workflow_id: the VIM's workflow; None to name it instead,
+            which finds only the VIM's own workflow (never a per-monitor
+            one of the former naming)
+        :returns: a Monitor naming the workflow and execution
+        :raises: MistralNotFound when the VIM's workflow does not exist,
+            MistralUnavailable, MistralRequestFailed, MistralNotConfigured
+        """
+        mistral = self._mistral()
+        execution = self._call(
+            'start the monitor of VIM %s' % vim_id,
+            mistral.executions.create,
+            workflow_id or definition.workflow_name(vim_id),
+            workflow_input=definition.workflow_input(
+                vim_id, action_id, target, probe),
+            description='tacker-vimmon monitor of VIM %s' % vim_id)
+        monitor = Monitor(getattr(execution, 'workflow_id', None)
+                          or workflow_id,
+                          getattr(execution, 'workflow_name', None)
+                          or definition.workflow_name(vim_id),
+                          execution.id)
+        LOG.info('Monitor %(action)s of VIM %(vim)s started: execution '
+                 '%(ex)s of workflow %(wf)s',
+                 {'action': action_id, 'vim': vim_id, 'ex': execution.id,
+                  'wf': monitor.workflow_id})
+        return monitor
+
+    def delete_execution(self, execution_id):
+        """Remove one monitor's execution; gone already is fine.
 
         Mistral does not stop the running action: it exits by itself at
         its next check-in, when the conductor answers 'bad_action'.
         """
-        mistral = self._mistral()
-        if execution_id:
-            self._delete(mistral.executions.delete, execution_id,
-                         force=True)
-        if workflow_id:
-            self._delete(mistral.workflows.delete, workflow_id)
+        self._delete(self._mistral().executions.delete, execution_id,
+                     force=True)
 
     def list_workflows(self):
         """Every monitor workflow Mistral holds, as MonitorWorkflow."""
@@ -144,30 +183,26 @@ class MistralMonitors:
         return [MonitorWorkflow(wf.id, wf.name, _mistral_time(wf.created_at))
                 for wf in found if definition.parse_name(wf.name)]
 
-    def delete_workflow(self, workflow_id):
-        """Remove a monitor workflow and every execution of it."""
+    def delete_workflow(self, workflow):
+        """Remove a monitor workflow and every execution of it.
+
+        :param workflow: its id, or its name; gone already is fine
+        """
         mistral = self._mistral()
-        executions = self._call('list the executions of %s' % workflow_id,
-                                mistral.executions.list,
-                                workflow_id=workflow_id)
+        by = ('workflow_id' if uuidutils.is_uuid_like(workflow)
+              else 'workflow_name')
+        executions = self._call('list the executions of %s' % workflow,
+                                mistral.executions.list, **{by: workflow})
         for execution in executions:
             self._delete(mistral.executions.delete, execution.id, force=True)
-        self._delete(mistral.workflows.delete, workflow_id)
+        self._delete(mistral.workflows.delete, workflow)
 
     def _delete(self, method, identifier, **kwargs):
         try:
             self._call('delete %s' % identifier, method, identifier,
                        **kwargs)
-        except exception.MistralRequestFailed as error:
-            if error.kwargs.get('status') != 404:
-                raise
-
-    def _delete_quietly(self, method, identifier):
-        try:
-            self._delete(method, identifier)
-        except exception.TackerVimmonException as error:
-            LOG.warning('Could not remove %(id)s from Mistral: %(error)s',
-                        {'id': identifier, 'error': error})
+        except exception.MistralNotFound:
+            pass
 
 
 def _mistral_time(value):

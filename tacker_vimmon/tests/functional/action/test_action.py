@@ -12,8 +12,9 @@
 
 """The monitor action end to end: real Mistral, conductor and hosts.
 
-A real Mistral 23 runs the monitor workflow made by monitor/workflow.py
-(created through monitor/mistral.py); its executor runs the action, which
+A real Mistral 23 runs the VIM's monitor workflow made by
+workflow/definition.py (created through workflow/mistral.py); its executor
+runs the action, which
 probes a host in a network namespace and reports to a real
 tacker-vimmon-conductor on PostgreSQL. Mistral's executor has a single
 pool thread, so a no-op workflow can only run once the monitor action has
@@ -29,6 +30,7 @@ from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 from testtools import content
 
+from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
@@ -38,6 +40,8 @@ from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
 from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
+from tacker_vimmon.workflow import definition
+from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral as monitor_mistral
 from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
@@ -142,6 +146,8 @@ class TestMonitorAction(MonitorActionTestCase):
     def test_reports_and_exits_by_fast_path_and_by_check_in(self):
         self._check_ipv4_monitor_reports_and_exits_by_fast_path()
         self._check_ipv6_monitor_deregistered_exits_at_check_in()
+        self._check_what_mistral_answers_about_vims_workflows()
+        self._check_a_former_monitor_moves_to_the_vims_workflow()
 
     def _check_ipv4_monitor_reports_and_exits_by_fast_path(self):
         vim_id, action_id, monitor = self.start_monitor(
@@ -191,10 +197,69 @@ class TestMonitorAction(MonitorActionTestCase):
         vim_id, action_id, monitor = self.start_monitor(
             'https://[%s]:6443/' % self.host.ipv6, check_interval=2)
         self.wait_status(vim_id, 'REACHABLE')
+        self.assertEqual(definition.workflow_name(vim_id),
+                         monitor.workflow_name)
         # Deregistration without the fast path: Mistral forgets the
         # monitor but does not stop it; its check-in does.
-        self.monitors.delete(monitor.workflow_id, monitor.execution_id)
+        self.monitors.delete_workflow(monitor.workflow_id)
         db_api.vim_destroy(self.context, vim_id)
         self.assertEqual([], [e for e in self.mistral.client.executions.list()
                               if e.id == monitor.execution_id])
+        self.assertEqual([], [w for w in self.mistral.client.workflows.list()
+                              if w.id == monitor.workflow_id])
         self.assertExecutorThreadFree()
+
+    def _check_what_mistral_answers_about_vims_workflows(self):
+        # What the lifecycle counts on: a second creation of a VIM's
+        # workflow finds the first (409, then a look-up), and starting the
+        # workflow of a VIM that has none is "not found".
+        vim_id = uuidutils.generate_uuid()
+        first = self.monitors.ensure_workflow(vim_id)
+        self.addCleanup(self.monitors.delete_workflow, first.workflow_id)
+        self.assertEqual(first.workflow_id,
+                         self.monitors.ensure_workflow(vim_id).workflow_id)
+        self.assertRaises(exception.MistralNotFound, self.monitors.start,
+                          uuidutils.generate_uuid(), uuidutils.generate_uuid(),
+                          '127.0.0.1', probe(60))
+
+    def _check_a_former_monitor_moves_to_the_vims_workflow(self):
+        # A monitor made by an earlier release: a workflow of its own,
+        # named after the VIM and the monitor.
+        client = self.mistral.client
+        auth_url = 'http://%s:5000/v3' % self.host.ipv4
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
+            name='former', auth_url=auth_url,
+            action_id=uuidutils.generate_uuid()))
+        old_name = '%s-%s' % (definition.workflow_name(vim.id),
+                              vim.action_id[:8])
+        [old_wf] = client.workflows.create(definition.definition(
+            vim.id).replace(definition.workflow_name(vim.id), old_name))
+        old_ex = client.executions.create(
+            old_wf.id, workflow_input=definition.workflow_input(
+                vim.id, vim.action_id, self.host.ipv4, probe(2)))
+        db_api.vim_monitor_assign(self.context, vim.id, vim.action_id,
+                                  vim.action_id, old_wf.id, old_ex.id)
+        self.flags(group='vim_monitor', check_interval=2)
+        monitors = lifecycle.MonitorLifecycle(CONF, monitors=self.monitors)
+
+        self.assertTrue(monitors.repair(
+            self.context, db_api.vim_get(self.context, vim.id), 'silent'))
+        moved = db_api.vim_get(self.context, vim.id)
+        [workflow] = [w for w in client.workflows.list()
+                      if w.name.startswith(definition.workflow_name(vim.id))]
+        self.assertEqual((definition.workflow_name(vim.id), workflow.id),
+                         (workflow.name, moved.workflow_id))
+        executions = [e.id for e in client.executions.list()]
+        self.assertNotIn(old_ex.id, executions)
+        self.assertIn(moved.execution_id, executions)
+        # The row takes reports of the new monitor only (the old one exits
+        # at its check-in and gives the executor thread over).
+        base.wait_for(
+            lambda: db_api.vim_get(self.context, vim.id).last_check_in_at,
+            REPORT_BOUND, interval=0.2, message='the new monitor to report')
+
+        monitors.retire(moved)
+        db_api.vim_destroy(self.context, vim.id)
+        self.assertEqual([], [w for w in client.workflows.list()
+                              if w.name.startswith(
+                                  definition.workflow_name(vim.id))])

@@ -132,10 +132,16 @@ class MonitoringTestCase(base.FunctionalTestCase):
     # Mistral, to see the actions end.
 
     def monitor_executions(self, vim_id):
+        # By prefix, so that a workflow of any other naming shows too.
         prefix = definition.WORKFLOW_PREFIX + vim_id
         return [execution for execution in
                 self.mistral.client.executions.list()
                 if execution.workflow_name.startswith(prefix)]
+
+    def monitor_workflows(self, vim_id):
+        prefix = definition.WORKFLOW_PREFIX + vim_id
+        return [wf for wf in self.mistral.client.workflows.list()
+                if wf.name.startswith(prefix)]
 
     @staticmethod
     def action_id_of(execution):
@@ -205,6 +211,15 @@ class TestRetirement(MonitoringTestCase):
         self.wait_status(vim['id'], 'REACHABLE', REACHABLE_BOUND)
         [second] = self.monitor_executions(vim['id'])
         self.assertNotEqual(first_action, self.action_id_of(second))
+        # The new monitor is a new execution of the VIM's one workflow;
+        # the old execution is gone.
+        [workflow] = self.monitor_workflows(vim['id'])
+        self.assertEqual(definition.workflow_name(vim['id']), workflow.name)
+        self.assertEqual((workflow.id, workflow.id),
+                         (first.workflow_id, second.workflow_id))
+        self.assertNotEqual(first.id, second.id)
+        self.assertEqual([], [e for e in self.mistral.client.executions.list()
+                              if e.id == first.id])
         # The new monitor watches the new host: the old one going away
         # changes nothing, the new one going away is seen.
         old_host.set_down()
@@ -218,10 +233,7 @@ class TestRetirement(MonitoringTestCase):
         self.assertEqual(204, response.status_code, response.text)
         self.wait_action_exit(vim['id'], self.action_id_of(second))
         self.assertEqual([], self.monitor_executions(vim['id']))
-        prefix = definition.WORKFLOW_PREFIX + vim['id']
-        self.assertEqual([], [wf.name for wf in
-                              self.mistral.client.workflows.list()
-                              if wf.name.startswith(prefix)])
+        self.assertEqual([], self.monitor_workflows(vim['id']))
 
 
 

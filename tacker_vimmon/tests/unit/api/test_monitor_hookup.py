@@ -65,7 +65,8 @@ class TestMonitorHookup(base.ApiTestCase):
         self.assertEqual('PENDING', moved.json['vim']['status'])
         self.assertEqual('http://127.0.0.3:5000/v3',
                          self.monitors.created[-1][2])
-        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        self.assertEqual(['ex1'], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
         self.assertEqual([self.monitors.created[0][1]], self.woken)
 
     def test_a_bad_new_auth_url_is_400_and_keeps_the_monitor(self):
@@ -75,11 +76,14 @@ class TestMonitorHookup(base.ApiTestCase):
         self.assertEqual(400, response.status_int)
         self.assertIn('auth_url', self.fault(response)['message'])
         self.assertEqual(1, len(self.monitors.created))
-        self.assertEqual([], self.monitors.deleted)
+        self.assertEqual([], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
 
     def test_deregistration_retires_the_monitor(self):
         vim = self.register()
         self.assertEqual(204, self.request(
             'DELETE', '/v1.0/vims/%s' % vim['id']).status_int)
-        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        self.assertEqual('tacker_vimmon-vim-' + vim['id'],
+                         self.monitors.deleted_workflows[0])
+        self.assertEqual({}, self.monitors.vim_workflows)
         self.assertEqual([self.monitors.created[0][1]], self.woken)

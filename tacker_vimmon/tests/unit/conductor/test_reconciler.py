@@ -26,6 +26,12 @@ from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral
 
 LONG_AGO = timeutils.utcnow() - datetime.timedelta(hours=1)
+GONE_VIM = '0d6e2d36-4ad8-4d3e-a34e-2f4f0bb1c0de'
+
+
+def former_name(vim_id, action_id):
+    """A per-monitor workflow's name, as monitors were made before."""
+    return '%s%s-%s' % (definition.WORKFLOW_PREFIX, vim_id, action_id[:8])
 
 
 class TestReconciler(base.DbTestCase):
@@ -80,22 +86,59 @@ class TestReconciler(base.DbTestCase):
     def test_orphaned_workflows_old_enough_are_removed(self):
         vim = self._vim('kept')
         wanted = mistral.MonitorWorkflow(
-            'wf-kept', definition.workflow_name(vim.id, vim.action_id),
-            LONG_AGO)
+            'wf-kept', definition.workflow_name(vim.id), LONG_AGO)
         orphan = mistral.MonitorWorkflow(
-            'wf-gone', definition.workflow_name(
-                '0d6e2d36-4ad8-4d3e-a34e-2f4f0bb1c0de', 'ab12cd34ef'),
-            LONG_AGO)
-        stale = mistral.MonitorWorkflow(
-            'wf-stale', definition.workflow_name(vim.id, 'deadbeef00'),
-            LONG_AGO)
+            'wf-gone', definition.workflow_name(GONE_VIM), LONG_AGO)
         young = mistral.MonitorWorkflow(
-            'wf-young', definition.workflow_name(vim.id, 'feedface00'),
+            'wf-young', definition.workflow_name(
+                'b5f2ad4e-4f6d-4d1b-9b63-6a3c7e2d0f11'), timeutils.utcnow())
+        self.monitors.workflows = [wanted, orphan, young]
+        self.assertEqual((0, 1), self.reconciler.run_once(self.context))
+        self.assertEqual(['wf-gone'], self.monitors.deleted_workflows)
+
+    def test_former_per_monitor_workflows_kept_while_wanted(self):
+        vim = self._vim('kept')
+        current = mistral.MonitorWorkflow(
+            'wf-current', former_name(vim.id, vim.action_id), LONG_AGO)
+        stale = mistral.MonitorWorkflow(
+            'wf-stale', former_name(vim.id, 'deadbeef00'), LONG_AGO)
+        orphan = mistral.MonitorWorkflow(
+            'wf-gone', former_name(GONE_VIM, 'ab12cd34ef'), LONG_AGO)
+        young = mistral.MonitorWorkflow(
+            'wf-young', former_name(vim.id, 'feedface00'),
             timeutils.utcnow())
-        self.monitors.workflows = [wanted, orphan, stale, young]
+        self.monitors.workflows = [current, stale, orphan, young]
         self.assertEqual((0, 2), self.reconciler.run_once(self.context))
         self.assertEqual(['wf-gone', 'wf-stale'],
                          sorted(self.monitors.deleted_workflows))
+
+    def test_repair_moves_a_former_monitor_to_the_vims_workflow(self):
+        vim = self._vim('former', last_check_in_at=LONG_AGO)
+        # As made before: a workflow of its own, and none for the VIM.
+        db_api.vim_monitor_assign(self.context, vim.id, vim.action_id,
+                                  vim.action_id, 'wf-old', 'ex-old')
+        db_api.vim_update(self.context, vim.id,
+                          {'last_check_in_at': LONG_AGO})
+        self.monitors.vim_workflows.clear()
+        self.monitors.workflows = [mistral.MonitorWorkflow(
+            'wf-old', former_name(vim.id, vim.action_id), LONG_AGO)]
+        self.assertEqual((1, 0), self.reconciler.run_once(self.context))
+        repaired = db_api.vim_get(self.context, vim.id)
+        self.assertEqual(self.monitors.vim_workflows[vim.id],
+                         repaired.workflow_id)
+        self.assertEqual(['wf-old'], self.monitors.deleted_workflows)
+        self.assertEqual([vim.action_id], self.woken)
+
+    def test_repair_is_an_execution_and_no_new_workflow(self):
+        vim = self._vim('silent', last_check_in_at=LONG_AGO)
+        self.assertEqual((1, 0), self.reconciler.run_once(self.context))
+        repaired = db_api.vim_get(self.context, vim.id)
+        self.assertEqual(vim.workflow_id, repaired.workflow_id)
+        self.assertNotEqual(vim.execution_id, repaired.execution_id)
+        self.assertEqual([vim.id], self.monitors.created_workflows)
+        self.assertEqual([vim.execution_id],
+                         self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
 
     def test_mistral_down_skips_orphans_without_failing_the_pass(self):
         self.monitors.fail_list = exception.MistralUnavailable(

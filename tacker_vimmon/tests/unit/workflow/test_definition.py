@@ -27,10 +27,10 @@ ACTION_ID = '9b2a5c8e-0d7f-4a61-8e7d-51f0c3a9e111'
 class TestWorkflowDefinition(base.TestCase):
 
     def test_one_direct_workflow_with_one_task_running_our_action(self):
-        parsed = yaml.safe_load(definition.definition(VIM_ID, ACTION_ID))
+        parsed = yaml.safe_load(definition.definition(VIM_ID))
         self.assertEqual('2.0', parsed.pop('version'))
         [(name, body)] = parsed.items()
-        self.assertEqual(definition.workflow_name(VIM_ID, ACTION_ID), name)
+        self.assertEqual(definition.workflow_name(VIM_ID), name)
         self.assertEqual('direct', body['type'])
         self.assertEqual(['vim_id', 'action_id', 'target', 'probe'],
                          body['input'])
@@ -44,16 +44,20 @@ class TestWorkflowDefinition(base.TestCase):
         # the reconciler decides about replacing monitors.
         self.assertNotIn('retry', task)
 
-    def test_name_carries_vim_and_monitor_and_is_not_a_uuid(self):
-        name = definition.workflow_name(VIM_ID, ACTION_ID)
-        self.assertIn(VIM_ID, name)
-        self.assertTrue(name.endswith(ACTION_ID[:8]))
+    def test_name_is_the_vims_alone_and_is_not_a_uuid(self):
+        name = definition.workflow_name(VIM_ID)
+        self.assertEqual('tacker_vimmon-vim-' + VIM_ID, name)
         self.assertFalse(uuidutils.is_uuid_like(name))
-        self.assertNotEqual(name, definition.workflow_name(
-            VIM_ID, uuidutils.generate_uuid()))
+
+    def test_definition_names_no_monitor(self):
+        # Every monitor of the VIM is an execution of this one workflow:
+        # which monitor it is comes in as execution input only.
+        text = definition.definition(VIM_ID)
+        self.assertNotIn(ACTION_ID, text)
+        self.assertEqual(text, definition.definition(VIM_ID))
 
     def test_definition_has_no_yaml_anchors(self):
-        text = definition.definition(VIM_ID, ACTION_ID)
+        text = definition.definition(VIM_ID)
         self.assertNotIn('&id', text)
         self.assertNotIn('*id', text)
 
@@ -70,12 +74,21 @@ class TestWorkflowDefinition(base.TestCase):
 
 class TestParseName(base.TestCase):
 
-    def test_round_trip_of_a_monitor_name(self):
+    def test_round_trip_of_a_vims_workflow_name(self):
         vim_id = '0d6e2d36-4ad8-4d3e-a34e-2f4f0bb1c0de'
-        name = definition.workflow_name(vim_id, 'ab-d5678-rest')
+        name = definition.workflow_name(vim_id)
+        self.assertEqual((vim_id, None), definition.parse_name(name))
+
+    def test_per_monitor_name_of_the_former_naming(self):
+        # <prefix><vim_id>-<first 8 characters of action_id>, as workflows
+        # made before the VIMs had one of their own are named.
+        vim_id = '0d6e2d36-4ad8-4d3e-a34e-2f4f0bb1c0de'
+        name = 'tacker_vimmon-vim-%s-%s' % (vim_id, 'ab-d5678-rest'[:8])
         self.assertEqual((vim_id, 'ab-d5678'), definition.parse_name(name))
 
     def test_other_workflows_are_not_monitors(self):
         self.assertIsNone(definition.parse_name('std.noop'))
         self.assertIsNone(
             definition.parse_name(definition.WORKFLOW_PREFIX + 'x'))
+        self.assertIsNone(definition.parse_name(
+            definition.WORKFLOW_PREFIX + 'x' * 36 + '-abcd1234'))

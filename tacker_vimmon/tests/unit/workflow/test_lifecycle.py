@@ -51,7 +51,13 @@ class TestStart(LifecycleTestCase):
                           'failure_threshold', 'check_interval',
                           'heartbeat_interval'},
                          set(probe))
-        self.assertEqual([], self.monitors.deleted)
+        self.assertEqual([], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
+
+    def test_registration_makes_one_workflow_for_the_vim(self):
+        self.lifecycle.start(self.context, self.vim)
+        self.assertEqual([self.vim.id], self.monitors.created_workflows)
+        self.assertEqual(['wf1'], self.monitors.started_in)
 
     def test_mistral_failure_shows_as_error_with_the_reason(self):
         self.monitors.fail_create = exception.MistralUnavailable(
@@ -61,6 +67,28 @@ class TestStart(LifecycleTestCase):
         self.assertIn('connection refused', vim.monitor_error)
         [event] = self.events()
         self.assertIn('connection refused', event.event_details['reason'])
+
+    def test_two_concurrent_starts_end_with_one_workflow(self):
+        # An API node and a reconciler make the VIM's first monitor at
+        # once: both ensure the workflow (the second finds it), both
+        # start an execution, the swap keeps one.
+        other = lifecycle.MonitorLifecycle(
+            self.conf.conf, monitors=self.monitors.api,
+            wakeups=vimmon_fixtures.recording_wakeups(self.woken))
+        failed = db_api.vim_get(self.context, self.vim.id)
+
+        def the_other_one_first():
+            self.monitors.on_create = None
+            self.assertTrue(other.repair(self.context, failed, 'retry'))
+        self.monitors.on_create = the_other_one_first
+        self.assertFalse(self.lifecycle.repair(self.context, failed, 'test'))
+        self.assertEqual([self.vim.id], self.monitors.created_workflows)
+        self.assertEqual(['wf1', 'wf1'], self.monitors.started_in)
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('wf1', 'ex1'), (vim.workflow_id, vim.execution_id))
+        # The loser removed its execution only, never the shared workflow.
+        self.assertEqual(['ex2'], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
 
 
 class TestReplace(LifecycleTestCase):
@@ -73,24 +101,36 @@ class TestReplace(LifecycleTestCase):
         vim = self.lifecycle.replace(self.context, self.vim,
                                      'auth_url changed', status='PENDING')
         self.assertNotEqual('first-action', vim.action_id)
-        self.assertEqual(('wf2', 'ex2'), (vim.workflow_id, vim.execution_id))
-        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        self.assertEqual(('wf1', 'ex2'), (vim.workflow_id, vim.execution_id))
+        self.assertEqual(['ex1'], self.monitors.deleted_executions)
         self.assertEqual(['first-action'], self.woken)
         [event] = self.events()
         self.assertEqual('auth_url changed', event.event_details['reason'])
         self.assertEqual(vim.action_id, event.event_details['action_id'])
+
+    def test_replacement_is_an_execution_and_no_new_workflow(self):
+        self.lifecycle.replace(self.context, self.vim, 'auth_url changed')
+        self.lifecycle.repair(self.context, db_api.vim_get(
+            self.context, self.vim.id), 'silent')
+        self.assertEqual([self.vim.id], self.monitors.created_workflows)
+        self.assertEqual(['wf1'] * 3, self.monitors.started_in)
+        self.assertEqual(['ex1', 'ex2'], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
+        # Only registration had to make sure of the workflow.
+        self.assertEqual(1, self.monitors.api.ensure_workflow.call_count)
 
     def test_losing_a_race_removes_only_the_monitor_it_made(self):
         # Another writer replaces the monitor while ours is being created.
         def someone_else_wins():
             self.monitors.on_create = None
             db_api.vim_monitor_assign(self.context, self.vim.id,
-                                      'first-action', 'other', 'wfX', 'exX')
+                                      'first-action', 'other', 'wf1', 'exX')
         self.monitors.on_create = someone_else_wins
         self.assertRaises(exception.MonitorReplacedConcurrently,
                           self.lifecycle.replace, self.context, self.vim,
                           'test')
-        self.assertEqual([('wf2', 'ex2')], self.monitors.deleted)
+        self.assertEqual(['ex2'], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
         self.assertEqual([], self.woken)
         self.assertEqual('other',
                          db_api.vim_get(self.context, self.vim.id).action_id)
@@ -99,7 +139,7 @@ class TestReplace(LifecycleTestCase):
         db_api.vim_destroy(self.context, self.vim.id)
         self.assertRaises(exception.VimNotFound, self.lifecycle.replace,
                           self.context, self.vim, 'test')
-        self.assertEqual([('wf2', 'ex2')], self.monitors.deleted)
+        self.assertEqual(['ex2'], self.monitors.deleted_executions)
 
     def test_failed_replacement_retires_the_old_monitor_too(self):
         self.monitors.fail_create = exception.MistralRequestFailed(
@@ -109,17 +149,76 @@ class TestReplace(LifecycleTestCase):
         self.assertEqual('ERROR', vim.status)
         self.assertNotEqual('first-action', vim.action_id)
         self.assertIsNone(vim.workflow_id)
-        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        self.assertEqual(['ex1'], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_workflows)
+        self.assertEqual(['first-action'], self.woken)
+
+    def test_retry_after_a_failure_reuses_the_vims_workflow(self):
+        self.monitors.fail_create = exception.MistralUnavailable(
+            url='x', reason='down')
+        failed = self.lifecycle.replace(self.context, self.vim, 'moved')
+        self.monitors.fail_create = None
+        self.assertTrue(self.lifecycle.repair(self.context, failed, 'retry'))
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual('wf1', vim.workflow_id)
+        self.assertEqual([self.vim.id], self.monitors.created_workflows)
+
+
+class TestFormerNaming(LifecycleTestCase):
+    """A monitor made when each monitor had a workflow of its own."""
+
+    def setUp(self):
+        super().setUp()
+        # Its row names its own workflow; Mistral has none for the VIM.
+        db_api.vim_monitor_assign(self.context, self.vim.id, 'first-action',
+                                  'first-action', 'wf-old', 'ex-old')
+        self.vim = db_api.vim_get(self.context, self.vim.id)
+
+    def test_repair_moves_it_to_a_workflow_of_the_vims_own(self):
+        self.assertTrue(self.lifecycle.repair(self.context, self.vim,
+                                              'silent'))
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('wf1', 'ex1'), (vim.workflow_id, vim.execution_id))
+        self.assertEqual([self.vim.id], self.monitors.created_workflows)
+        # The old workflow goes, with its execution.
+        self.assertEqual(['wf-old'], self.monitors.deleted_workflows)
+        self.assertEqual(['first-action'], self.woken)
+
+    def test_then_its_next_monitor_is_only_an_execution(self):
+        self.lifecycle.repair(self.context, self.vim, 'silent')
+        self.lifecycle.replace(self.context, db_api.vim_get(
+            self.context, self.vim.id), 'moved')
+        self.assertEqual([self.vim.id], self.monitors.created_workflows)
+        self.assertEqual(['wf-old'], self.monitors.deleted_workflows)
+        self.assertEqual(['ex1'], self.monitors.deleted_executions)
+
+    def test_deregistration_removes_both_workflows(self):
+        self.lifecycle.retire(self.vim)
+        self.assertEqual(['tacker_vimmon-vim-' + self.vim.id, 'wf-old'],
+                         self.monitors.deleted_workflows)
         self.assertEqual(['first-action'], self.woken)
 
 
 class TestRetire(LifecycleTestCase):
 
-    def test_retire_deletes_and_wakes(self):
+    def test_retire_deletes_the_vims_workflow_and_wakes(self):
         vim = self.lifecycle.start(self.context, self.vim)
         self.lifecycle.retire(vim)
-        self.assertEqual([('wf1', 'ex1')], self.monitors.deleted)
+        # By name (whatever the row says), then the row's: the same one
+        # here, so already gone.
+        self.assertEqual(['tacker_vimmon-vim-' + vim.id, 'wf1'],
+                         self.monitors.deleted_workflows)
+        self.assertEqual({}, self.monitors.vim_workflows)
         self.assertEqual(['first-action'], self.woken)
+
+    def test_retire_after_a_failed_set_up_still_removes_the_workflow(self):
+        self.monitors.fail_create = exception.MistralUnavailable(
+            url='x', reason='down')
+        vim = self.lifecycle.start(self.context, self.vim)
+        self.assertIsNone(vim.workflow_id)
+        self.lifecycle.retire(vim)
+        self.assertEqual(['tacker_vimmon-vim-' + vim.id],
+                         self.monitors.deleted_workflows)
 
     def test_mistral_and_fast_path_failures_do_not_stop_retiring(self):
         vim = self.lifecycle.start(self.context, self.vim)
@@ -131,4 +230,6 @@ class TestRetire(LifecycleTestCase):
         lifecycle.MonitorLifecycle(self.conf.conf,
                                    monitors=self.monitors.api,
                                    wakeups=broken).retire(vim)
-        self.assertEqual([], self.monitors.deleted)
+        self.assertEqual([], self.monitors.deleted_workflows)
+        self.assertEqual([], self.monitors.deleted_executions)
+        broken.wake.assert_called_once_with(['first-action'])
