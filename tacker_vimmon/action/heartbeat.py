@@ -86,11 +86,15 @@ class Heartbeat:
         """Send one heartbeat; a failure is logged once until it works."""
         try:
             self._send(action_ids)
-        except messaging.MessagingException as error:
+        except Exception as error:
+            # Whatever failed, the thread must live on: without it every
+            # monitor of this process would look dead and be re-created.
             if self._sent_ok:
                 LOG.warning('Heartbeat of %(count)d monitor(s) not sent '
                             '(retrying every period): %(error)s',
-                            {'count': len(action_ids), 'error': error})
+                            {'count': len(action_ids), 'error': error},
+                            exc_info=not isinstance(
+                                error, messaging.MessagingException))
             self._sent_ok = False
             return
         if not self._sent_ok:

@@ -98,6 +98,11 @@ class Database(fixtures.Fixture):
     def _setUp(self):
         facade = enginefacade.transaction_context()
         facade.configure(connection=self.connection)
+        # The hooks db_api adds to its own engines (SQLite's writers wait
+        # their turn); in memory, every thread shares one connection, where
+        # they do not apply.
+        if self.connection != 'sqlite://':
+            facade.append_on_engine_create(db_api._serialize_sqlite_writers)
         self.engine = facade.writer.get_engine()
         models.Base.metadata.create_all(self.engine)
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(

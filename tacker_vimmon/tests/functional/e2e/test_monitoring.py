@@ -20,149 +20,19 @@ talk to the API over HTTP only, and look into Mistral only to prove that
 retired actions really ended.
 """
 
-import json
-import os
-import time
-
 import requests
 from testtools import content
 
-from tacker_vimmon.tests.functional import base
-from tacker_vimmon.tests.functional import mistral
-from tacker_vimmon.tests.functional import netns
-from tacker_vimmon.tests.functional import processes
-from tacker_vimmon.tests.functional import rabbit
-from tacker_vimmon.tests.functional.api import api_server
+from tacker_vimmon.tests.functional import monitoring
 from tacker_vimmon.workflow import definition
 
-CHECK_INTERVAL = 10
-PROBE = {'probe_count': 2, 'probe_interval': 0.2, 'probe_timeout': 0.5,
-         'failure_threshold': 2, 'check_interval': CHECK_INTERVAL}
-# Registration to REACHABLE: Mistral starts the action (about a second),
-# one probe round, one report.
-REACHABLE_BOUND = 20
-# Link down to UNREACHABLE in the API: failure_threshold rounds of at most
-# count * (interval + timeout) = 1.4 s each, then one report.
-DETECT_BOUND = 10
-# A retired action exits: by the fast path within seconds; the bound
-# leaves room for the check-in path (CHECK_INTERVAL) as well.
-EXIT_BOUND = CHECK_INTERVAL + 10
-# The reconciler retries a failed set-up every few seconds (see below).
-HEAL_BOUND = 60
-
-
-class MonitoringTestCase(base.FunctionalTestCase):
-
-    TIMEOUT = 420
-
-    def setUp(self):
-        super().setUp()
-        # First, so that it is removed last, after Mistral's executor.
-        guard = self.use_service(netns.ProbeGuard())
-        self.hosts = self.useFixture(netns.NetnsHosts(guard, 3)).hosts
-        database = self.real_database('postgresql')
-        db_url = database.url.render_as_string(hide_password=False)
-        vhost = self.use_service(rabbit.RabbitVhost())
-        self.mistral = self.use_service(mistral.MistralFixture(
-            thread_pool_size=8,
-            environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE':
-                         self._action_config(vhost.transport_url)}))
-        self.addOnException(self._attach_logs)
-        shared = {
-            'DEFAULT': {'transport_url': vhost.transport_url},
-            'mistral': {'endpoint_override': self.mistral.url,
-                        'timeout': 10},
-            'vim_monitor': dict(PROBE, enabled=True),
-        }
-        self.api = self.useFixture(api_server.ApiServerProcess(
-            db_url, sections=shared))
-        self.conductor = self.useFixture(processes.ConductorProcess(
-            vhost.transport_url, db_url, 'e2e-conductor', upgrade=False,
-            conf=dict(shared, reconciler={
-                'enabled': True, 'interval': 5, 'retry_after': 5,
-                'silent_after': 60})))
-
-    def _action_config(self, transport_url):
-        path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
-                            'tacker-vimmon-monitor.conf')
-        base.write_config(path, {
-            'DEFAULT': {'transport_url': transport_url},
-            'vim_monitor': {'report_timeout': 5}})
-        return path
-
-    def _attach_logs(self, exc_info):
-        self.addDetail('mistral-log', content.text_content(
-            self.mistral.log_tail(200)))
-        self.addDetail('api-log', content.text_content(
-            self.api.log_text()[-8000:]))
-        self.addDetail('conductor-log', content.text_content(
-            self.conductor.log()[-8000:]))
-
-    # The API, over HTTP.
-
-    def register(self, name, auth_url):
-        response = requests.post(self.api.url + '/v1.0/vims', json={'vim': {
-            'name': name, 'type': 'openstack', 'auth_url': auth_url,
-            'auth_cred': {'username': 'nfv_user', 'password': 'secret-pw',
-                          'user_domain_name': 'Default'},
-            'vim_project': {'name': 'nfv', 'project_domain_name': 'Default'},
-        }}, timeout=60)
-        self.assertEqual(201, response.status_code, response.text)
-        return response.json()['vim']
-
-    def vim(self, vim_id):
-        response = requests.get(self.api.url + '/v1.0/vims/' + vim_id,
-                                timeout=30)
-        self.assertEqual(200, response.status_code, response.text)
-        return response.json()['vim']
-
-    def events(self, vim_id, event_type='MONITOR'):
-        response = requests.get(self.api.url + '/v1.0/events', params={
-            'resource_id': vim_id, 'event_type': event_type}, timeout=30)
-        self.assertEqual(200, response.status_code, response.text)
-        return response.json()['events']
-
-    def wait_status(self, vim_id, status, bound):
-        """Wait until the API shows status; the seconds it took."""
-        started = time.monotonic()
-        base.wait_for(lambda: self.vim(vim_id)['status'] == status, bound,
-                      interval=0.2, message='VIM %s %s' % (vim_id, status))
-        return time.monotonic() - started
-
-    # Mistral, to see the actions end.
-
-    def monitor_executions(self, vim_id):
-        # By prefix, so that a workflow of any other naming shows too.
-        prefix = definition.WORKFLOW_PREFIX + vim_id
-        return [execution for execution in
-                self.mistral.client.executions.list()
-                if execution.workflow_name.startswith(prefix)]
-
-    def monitor_workflows(self, vim_id):
-        prefix = definition.WORKFLOW_PREFIX + vim_id
-        return [wf for wf in self.mistral.client.workflows.list()
-                if wf.name.startswith(prefix)]
-
-    @staticmethod
-    def action_id_of(execution):
-        return json.loads(execution.input)['action_id']
-
-    def wait_action_exit(self, vim_id, action_id):
-        """The monitor action returned, freeing its executor thread.
-
-        Its execution may be deleted already, so the proof is the action's
-        own last words in the executor's log.
-        """
-        said = 'Monitor %s of VIM %s is no longer wanted; exiting' % (
-            action_id, vim_id)
-        base.wait_for(lambda: said in self.mistral.log_tail(5000),
-                      EXIT_BOUND, interval=0.5,
-                      message='monitor %s to exit' % action_id)
-
+REACHABLE_BOUND = monitoring.REACHABLE_BOUND
+DETECT_BOUND = monitoring.DETECT_BOUND
+HEAL_BOUND = monitoring.HEAL_BOUND
 
 # One class per scenario: stestr runs the classes on parallel workers.
 
-class TestReachability(MonitoringTestCase):
+class TestReachability(monitoring.MonitoringTestCase):
 
     def test_vims_become_reachable_and_follow_their_hosts(self):
         one, two, three = self.hosts
@@ -192,7 +62,7 @@ class TestReachability(MonitoringTestCase):
 
 
 
-class TestRetirement(MonitoringTestCase):
+class TestRetirement(monitoring.MonitoringTestCase):
 
     def test_moving_and_deregistering_retire_the_old_actions(self):
         old_host, new_host = self.hosts[:2]
@@ -237,7 +107,7 @@ class TestRetirement(MonitoringTestCase):
 
 
 
-class TestSelfHealing(MonitoringTestCase):
+class TestSelfHealing(monitoring.MonitoringTestCase):
 
     def test_mistral_outage_at_registration_shows_then_heals(self):
         self.mistral.stop()

@@ -10,9 +10,12 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""ConductorManager.update_vim on in-memory SQLite."""
+"""ConductorManager.update_vim and heartbeat on in-memory SQLite."""
+
+import datetime
 
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
+from oslo_utils import timeutils
 
 from tacker_vimmon.common import exception
 from tacker_vimmon.conductor import manager
@@ -138,3 +141,92 @@ class TestUpdateVim(base.DbTestCase):
         self.assertInvalid('action_id must be a non-empty string',
                            vim_id=self.vim.id, status='REACHABLE',
                            action_id='')
+
+
+HEARD = 'c0ffee00-0000-4000-8000-0000000000a1'
+ALSO_HEARD = 'c0ffee00-0000-4000-8000-0000000000a2'
+NOT_NAMED = 'c0ffee00-0000-4000-8000-0000000000a3'
+LONG_AGO = datetime.datetime(2020, 1, 1, 12, 0, 0)
+
+
+class TestHeartbeat(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.manager = manager.ConductorManager()
+        self.vims = {}
+        for name, action_id in (('one', HEARD), ('two', ALSO_HEARD),
+                                ('other', NOT_NAMED)):
+            vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
+                name=name, action_id=action_id))
+            # A known updated_at, which a heartbeat must leave alone.
+            db_api.vim_update(self.context, vim.id, {'updated_at': LONG_AGO})
+            self.vims[action_id] = vim.id
+
+    def stored(self):
+        return {action_id: db_api.vim_get(self.context, vim_id)
+                for action_id, vim_id in self.vims.items()}
+
+    def test_records_the_named_monitors_and_counts_the_wanted(self):
+        before = timeutils.utcnow()
+        self.assertEqual(2, self.manager.heartbeat(
+            self.context, action_ids=[HEARD, ALSO_HEARD,
+                                      'not-any-vims-action']))
+        stored = self.stored()
+        for action_id in (HEARD, ALSO_HEARD):
+            self.assertGreaterEqual(stored[action_id].last_check_in_at,
+                                    before)
+        self.assertIsNone(stored[NOT_NAMED].last_check_in_at)
+        self.assertEqual({LONG_AGO},
+                         {vim.updated_at for vim in stored.values()})
+        # Being alive is no event.
+        self.assertEqual([], db_api.event_get_all(
+            self.context, filters={'event_type': 'MONITOR'}))
+
+    def test_an_empty_heartbeat_wants_nothing(self):
+        self.assertEqual(0, self.manager.heartbeat(self.context,
+                                                   action_ids=[]))
+        self.assertEqual({None}, {vim.last_check_in_at
+                                  for vim in self.stored().values()})
+
+    def assertInvalid(self, fragment, **kwargs):
+        error = self.assertRaises(rpc_dispatcher.ExpectedException,
+                                  self.manager.heartbeat, self.context,
+                                  **kwargs)
+        cause = error.exc_info[1]
+        self.assertIsInstance(cause, exception.InvalidRpcCall)
+        self.assertEqual(400, cause.code)
+        message = cause.format_message()
+        self.assertIn('heartbeat', message)
+        self.assertIn(fragment, message)
+        for vim in self.stored().values():
+            self.assertEqual((None, LONG_AGO),
+                             (vim.last_check_in_at, vim.updated_at))
+
+    def test_action_ids_must_be_a_list(self):
+        for not_a_list in (HEARD, (HEARD,), {HEARD: 1}, None):
+            self.assertInvalid('action_ids must be list, not %s'
+                               % type(not_a_list).__name__,
+                               action_ids=not_a_list)
+
+    def test_each_id_must_be_a_short_non_empty_string(self):
+        # A good id before the bad one is not recorded either.
+        for bad in (1, None, [HEARD], '', 'x' * 37):
+            self.assertInvalid('each of action_ids must be a non-empty '
+                               'string of at most 36 characters',
+                               action_ids=[HEARD, bad])
+
+    def test_an_id_of_36_characters_is_fine(self):
+        self.assertEqual(0, self.manager.heartbeat(
+            self.context, action_ids=['x' * 36]))
+
+    def test_too_many_ids_are_refused(self):
+        self.assertInvalid(
+            'at most %d action_ids per heartbeat, not %d'
+            % (manager.MAX_HEARTBEAT_IDS, manager.MAX_HEARTBEAT_IDS + 1),
+            action_ids=[HEARD] * (manager.MAX_HEARTBEAT_IDS + 1))
+
+    def test_missing_or_extra_argument_is_refused(self):
+        self.assertInvalid('missing action_ids, unexpected none')
+        self.assertInvalid('missing none, unexpected vim_id',
+                           action_ids=[HEARD], vim_id=self.vims[HEARD])

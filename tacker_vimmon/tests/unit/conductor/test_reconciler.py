@@ -13,6 +13,8 @@
 """The reconciler's pass against a scripted Mistral and SQLite."""
 
 import datetime
+import itertools
+import threading
 
 from oslo_utils import timeutils
 
@@ -26,6 +28,7 @@ from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral
 
 LONG_AGO = timeutils.utcnow() - datetime.timedelta(hours=1)
+SECOND = datetime.timedelta(seconds=1)
 GONE_VIM = '0d6e2d36-4ad8-4d3e-a34e-2f4f0bb1c0de'
 
 
@@ -145,3 +148,166 @@ class TestReconciler(base.DbTestCase):
             url='x', reason='down')
         self.assertEqual((0, 0), self.reconciler.run_once(self.context))
 
+
+class TestReconcilerPass(base.DbTestCase):
+    """A pass: silence marked once, all due repaired in parallel, claims."""
+
+    def setUp(self):
+        super().setUp()
+        # Repairs run side by side, each in a transaction of its own: on a
+        # file (one connection each) rather than the in-memory database,
+        # whose one connection the threads would share.
+        self.useFixture(vimmon_fixtures.Database(
+            'sqlite:///%s' % self.useFixture(
+                base.fixtures.TempDir()).join('vimmon.db')))
+        self.monitors = vimmon_fixtures.ScriptedMistral()
+        self.woken = []
+        self.lifecycle = lifecycle.MonitorLifecycle(
+            self.conf.conf, monitors=self.monitors.api,
+            wakeups=vimmon_fixtures.recording_wakeups(self.woken))
+        self.reconciler = reconciler.Reconciler(self.lifecycle,
+                                                self.monitors.api)
+        self.addCleanup(timeutils.clear_time_override)
+
+    def _vim(self, name, **values):
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
+            name=name, action_id=name + '-action'))
+        vim = self.lifecycle.start(self.context, vim)
+        if values:
+            db_api.vim_update(self.context, vim.id, values)
+        return db_api.vim_get(self.context, vim.id)
+
+    def _silent(self, name, **values):
+        return self._vim(name, status='REACHABLE', last_check_in_at=LONG_AGO,
+                         **values)
+
+    def _unknown_events(self, vim_id):
+        return [e.event_details for e in db_api.event_get_all(
+            self.context, filters={'resource_id': vim_id,
+                                   'event_type': 'MONITOR',
+                                   'resource_state': 'UNKNOWN'})]
+
+    def test_every_due_vim_is_repaired_in_one_pass_by_several_workers(self):
+        self.assertEqual((2000, 8), (self.conf.conf.reconciler.batch_size,
+                                     self.conf.conf.reconciler.repair_workers))
+        vims = [self._silent('silent-%02d' % n) for n in range(30)]
+        healthy = self._vim('healthy', last_check_in_at=timeutils.utcnow())
+        self.assertEqual(31, len(self.monitors.created))
+        # The first repair waits (up to a deadline) for a second one to
+        # be under way at the same time.
+        threads = []
+        side_by_side = threading.Event()
+
+        def on_create():
+            threads.append(threading.current_thread().name)
+            if len(threads) >= 2:
+                side_by_side.set()
+            if len(threads) == 1:
+                side_by_side.wait(10)
+        self.monitors.on_create = on_create
+        self.assertEqual((30, 0), self.reconciler.run_once(self.context))
+        self.assertTrue(side_by_side.is_set())
+        self.assertGreater(len(set(threads)), 1, threads)
+        self.assertTrue(all(name.startswith('tacker-vimmon-repair')
+                            for name in threads), threads)
+        repaired = self.monitors.created[31:]
+        self.assertEqual(sorted(vim.id for vim in vims),
+                         sorted(vim_id for vim_id, *_rest in repaired))
+        for vim in vims:
+            stored = db_api.vim_get(self.context, vim.id)
+            self.assertNotEqual(vim.action_id, stored.action_id)
+            self.assertIsNotNone(stored.workflow_id)
+            # The new monitor has said nothing yet.
+            self.assertEqual('PENDING', stored.status)
+        self.assertEqual(sorted(vim.action_id for vim in vims),
+                         sorted(self.woken))
+        self.assertEqual(healthy.action_id, db_api.vim_get(
+            self.context, healthy.id).action_id)
+        # Nothing is due any more.
+        self.assertEqual((0, 0), self.reconciler.run_once(self.context))
+        self.assertEqual(61, len(self.monitors.created))
+
+    def test_one_failing_repair_does_not_stop_the_others(self):
+        vims = [self._silent('silent-%d' % n) for n in range(4)]
+
+        calls = itertools.count(1)
+
+        def on_create():
+            if next(calls) == 2:
+                raise RuntimeError('a bug in one repair')
+        self.monitors.on_create = on_create
+        self.assertEqual((3, 0), self.reconciler.run_once(self.context))
+        changed = [vim for vim in vims if db_api.vim_get(
+            self.context, vim.id).action_id != vim.action_id]
+        self.assertEqual(3, len(changed))
+
+    def test_a_vim_claimed_by_another_conductor_is_left_to_it(self):
+        now = timeutils.utcnow()
+        claimed = self._silent('claimed', repair_claim='another-conductor',
+                               repair_claim_until=now + 60 * SECOND)
+        expired = self._silent('expired', repair_claim='a-dead-conductor',
+                               repair_claim_until=now - SECOND)
+        free = self._silent('free')
+        self.assertEqual(3, len(self.monitors.created))
+        self.assertEqual((2, 0), self.reconciler.run_once(self.context))
+        self.assertEqual(claimed.action_id, db_api.vim_get(
+            self.context, claimed.id).action_id)
+        self.assertEqual('another-conductor', db_api.vim_get(
+            self.context, claimed.id).repair_claim)
+        for vim in (expired, free):
+            stored = db_api.vim_get(self.context, vim.id)
+            self.assertNotEqual(vim.action_id, stored.action_id)
+            self.assertNotIn(stored.repair_claim,
+                             (None, 'a-dead-conductor'))
+        self.assertNotIn(claimed.id, [vim_id for vim_id, *_rest
+                                      in self.monitors.created[3:]])
+        self.assertEqual(
+            sorted([expired.id, free.id]),
+            sorted(vim_id for vim_id, *_rest in self.monitors.created[3:]))
+
+    def test_a_silent_vim_is_marked_unknown_once(self):
+        now = timeutils.utcnow()
+        # Claimed elsewhere, so that it stays silent across passes.
+        silent = self._silent('silent', repair_claim='another-conductor',
+                              repair_claim_until=now + 600 * SECOND)
+        healthy = self._vim('healthy', last_check_in_at=now)
+        self.reconciler.run_once(self.context)
+        self.assertEqual([{
+            'old_status': 'REACHABLE', 'new_status': 'UNKNOWN',
+            'reason': 'no report or heartbeat since %s'
+            % LONG_AGO.isoformat(' ')}], self._unknown_events(silent.id))
+        self.assertIsNotNone(db_api.vim_get(self.context,
+                                            silent.id).silent_since)
+        self.reconciler.run_once(self.context)
+        self.assertEqual(1, len(self._unknown_events(silent.id)))
+        self.assertEqual([], self._unknown_events(healthy.id))
+        self.assertIsNone(db_api.vim_get(self.context,
+                                         healthy.id).silent_since)
+
+    def test_orphans_are_looked_for_first_then_every_orphan_interval(self):
+        self.flags(group='reconciler', orphan_interval=300)
+        listed = self.monitors.api.list_workflows
+        self.reconciler.run_once(self.context)
+        self.assertEqual(1, listed.call_count)
+        self.reconciler.run_once(self.context)
+        self.assertEqual(1, listed.call_count)
+        # Asked for: looked for whatever the time.
+        self.reconciler.run_once(self.context, orphans=True)
+        self.assertEqual(2, listed.call_count)
+        timeutils.set_time_override(
+            timeutils.utcnow() + 299 * SECOND)
+        self.reconciler.run_once(self.context)
+        self.assertEqual(2, listed.call_count)
+        timeutils.advance_time_seconds(2)
+        self.reconciler.run_once(self.context)
+        self.assertEqual(3, listed.call_count)
+        self.reconciler.run_once(self.context)
+        self.assertEqual(3, listed.call_count)
+
+    def test_orphans_can_be_skipped_even_on_the_first_pass(self):
+        listed = self.monitors.api.list_workflows
+        self.reconciler.run_once(self.context, orphans=False)
+        self.assertEqual(0, listed.call_count)
+        # Still due: the skipped pass was no look.
+        self.reconciler.run_once(self.context)
+        self.assertEqual(1, listed.call_count)
