@@ -1,0 +1,210 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+
+"""Faults at scale, measured as an operator sees them: through the API.
+
+Starts the whole system on this machine with default monitoring settings
+(PostgreSQL and RabbitMQ of the machine, a Mistral 23 from .venv-mistral
+with its executor as a process of its own, one tacker-vimmon-conductor and
+one tacker-vimmon-server), registers N VIMs through the REST API (loopback
+addresses 127.x.y.z, which this machine answers itself, plus a few hosts in
+network namespaces behind the guard route, to take down), waits until
+every VIM is REACHABLE, then for each fault prints the seconds until every
+VIM is UNKNOWN, until every VIM is monitored again, until a host downed
+after the fault is shown UNREACHABLE, and the longest time that host was
+still shown REACHABLE after the fault.
+
+Faults: ``executor`` (SIGKILL of Mistral's executor, a new one started at
+once, one host taken down right after).
+
+Needs root (namespaces, routes) and tools/mistral/setup-mistral-venv.sh.
+
+    .venv/bin/python tools/bench/bench_faults.py --vims 500
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import fixtures
+import requests
+
+from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.functional import mistral
+from tacker_vimmon.tests.functional import netns
+from tacker_vimmon.tests.functional import processes
+from tacker_vimmon.tests.functional import rabbit
+from tacker_vimmon.tests.functional.api import api_server
+
+POLL = 0.5
+NETNS_HOSTS = 3
+
+
+class Stack(fixtures.Fixture):
+    """Guard, hosts, database, broker, Mistral, conductor and API server."""
+
+    def __init__(self, vims):
+        super().__init__()
+        self.vims = vims
+
+    def _setUp(self):
+        guard = self.useFixture(netns.ProbeGuard())
+        self.hosts = self.useFixture(netns.NetnsHosts(
+            guard, NETNS_HOSTS)).hosts
+        database = self.useFixture(base.RealDatabase('postgresql'))
+        url = database.url.render_as_string(hide_password=False)
+        vhost = self.useFixture(rabbit.RabbitVhost())
+        config = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                              'tacker-vimmon-monitor.conf')
+        base.write_config(config, {
+            'DEFAULT': {'transport_url': vhost.transport_url}})
+        self.mistral = self.useFixture(mistral.MistralFixture(
+            thread_pool_size=self.vims + 64,
+            environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE': config},
+            separate_executor=True))
+        shared = {
+            'DEFAULT': {'transport_url': vhost.transport_url},
+            'mistral': {'endpoint_override': self.mistral.url,
+                        'timeout': 60},
+            'vim_monitor': {'enabled': True},
+        }
+        self.api = self.useFixture(api_server.ApiServerProcess(
+            url, sections=shared))
+        self.conductor = self.useFixture(processes.ConductorProcess(
+            vhost.transport_url, url, 'bench-conductor', upgrade=False,
+            conf=dict(shared, reconciler={'enabled': True})))
+
+
+class Operator:
+    """What an operator does and sees, over HTTP."""
+
+    def __init__(self, url):
+        self.url = url
+        self.session = requests.Session()
+
+    def register(self, name, host):
+        response = self.session.post(self.url + '/v1.0/vims', json={'vim': {
+            'name': name, 'type': 'openstack',
+            'auth_url': 'http://%s:5000/v3' % host,
+            'auth_cred': {'username': 'u', 'password': 'p'},
+            'vim_project': {'name': 'nfv'}}}, timeout=120)
+        response.raise_for_status()
+        return response.json()['vim']['id']
+
+    def statuses(self):
+        response = self.session.get(self.url + '/v1.0/vims', timeout=120,
+                                    params={'fields': ['id', 'status']})
+        response.raise_for_status()
+        return {vim['id']: vim['status'] for vim in response.json()['vims']}
+
+
+def loopback(index):
+    # 127.1.0.0 and up: never the machine's own 127.0.0.1.
+    return '127.%d.%d.%d' % (1 + index // 65025, index // 255 % 255,
+                             index % 255 + 1)
+
+
+def register_all(operator, stack, count):
+    hosts = [host.ipv4 for host in stack.hosts]
+    hosts += [loopback(index) for index in range(count - len(hosts))]
+    started = time.monotonic()
+    ids = [operator.register('vim-%d' % index, host)
+           for index, host in enumerate(hosts)]
+    return ids, time.monotonic() - started
+
+
+def wait_until(predicate, timeout, what):
+    return base.wait_for(predicate, timeout, interval=POLL, message=what)
+
+
+def executor_crash(operator, stack, ids, timeout):
+    """Seconds to every-VIM-UNKNOWN, healed, downed-host UNREACHABLE."""
+    downed = ids[0]
+    stack.mistral.kill_executor()
+    crashed = time.monotonic()
+    stack.mistral.start_executor()
+    stack.hosts[0].set_down()
+    unknown_at, reachable_last, unreachable_at, healed_at = {}, 0.0, None, None
+    while time.monotonic() - crashed < timeout:
+        now = time.monotonic() - crashed
+        statuses = operator.statuses()
+        for vim_id, status in statuses.items():
+            if status == 'UNKNOWN':
+                unknown_at.setdefault(vim_id, now)
+        if statuses[downed] == 'REACHABLE':
+            reachable_last = now
+        if statuses[downed] == 'UNREACHABLE' and unreachable_at is None:
+            unreachable_at = now
+        others = {s for v, s in statuses.items() if v != downed}
+        if (unreachable_at is not None and others == {'REACHABLE'}
+                and len(unknown_at) == len(ids)):
+            healed_at = now
+            break
+        time.sleep(POLL)
+    stack.hosts[0].set_up()
+    return {
+        'every VIM UNKNOWN (s)': max(unknown_at.values())
+        if len(unknown_at) == len(ids) else None,
+        'VIMs seen UNKNOWN': '%d/%d' % (len(unknown_at), len(ids)),
+        'every VIM monitored again (s)': healed_at,
+        'downed host UNREACHABLE (s)': unreachable_at,
+        'downed host last shown REACHABLE (s)': reachable_last,
+        'calls lost': 'n/a',
+    }
+
+
+def fmt(value):
+    if value is None:
+        return 'not reached'
+    return '%.1f' % value if isinstance(value, float) else str(value)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--vims', type=int, default=500)
+    parser.add_argument('--timeout', type=float, default=600,
+                        help='seconds each wait may take')
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit('bench_faults needs root (network namespaces, routes)')
+    os.environ['TVM_REQUIRE_SERVICES'] = '1'
+    stack = Stack(args.vims)
+    started = time.monotonic()
+    stack.setUp()
+    try:
+        operator = Operator(stack.api.url)
+        print('stack up in %.0f s' % (time.monotonic() - started),
+              flush=True)
+        ids, took = register_all(operator, stack, args.vims)
+        print('%d VIMs registered in %.0f s (%.1f/s)'
+              % (len(ids), took, len(ids) / took), flush=True)
+        wait_until(lambda: set(operator.statuses().values()) ==
+                   {'REACHABLE'}, args.timeout, 'every VIM REACHABLE')
+        print('every VIM REACHABLE after %.0f s'
+              % (time.monotonic() - started - took), flush=True)
+        rows = [('executor kill -9', executor_crash(
+            operator, stack, ids, args.timeout))]
+    finally:
+        stack.cleanUp()
+    columns = list(rows[0][1])
+    print('\n| fault (%d VIMs, one executor) | %s |'
+          % (args.vims, ' | '.join(columns)))
+    print('|---|%s|' % '|'.join('---' for _ in columns))
+    for name, figures in rows:
+        print('| %s | %s |' % (name, ' | '.join(
+            fmt(figures[column]) for column in columns)))
+
+
+if __name__ == '__main__':
+    main()
