@@ -17,8 +17,13 @@ only minutes later and never restarts them), and a monitor whose set-up
 failed must be retried rather than left stuck. So each conductor, every
 [reconciler] interval:
 
-* re-creates the monitor of every VIM whose monitor is missing, failed to be
-  set up, or has not checked in for [reconciler] silent_after seconds;
+* re-creates the monitor of every VIM whose monitor is missing, or has not
+  checked in for [reconciler] silent_after seconds;
+* retries the monitor of every VIM whose monitor could not be set up or
+  start, backing off: [reconciler] retry_after seconds after the first
+  failure, twice as long after each further one in a row, at most
+  [reconciler] max_retry_after (a VIM that cannot be monitored must not
+  cost a workflow every pass);
 * removes monitor workflows (and their executions) that no VIM wants any
   more, e.g. when Mistral was down while a VIM was deregistered.
 
@@ -62,12 +67,10 @@ class Reconciler:
 
     def _repair_monitors(self, context):
         group = self._conf.reconciler
-        now = timeutils.utcnow()
         vims = db_api.vim_monitors_to_repair(
-            context,
-            silent_since=now - datetime.timedelta(seconds=group.silent_after),
-            retry_before=now - datetime.timedelta(seconds=group.retry_after),
-            limit=group.batch_size)
+            context, timeutils.utcnow(), silent_after=group.silent_after,
+            retry_after=group.retry_after,
+            max_retry_after=group.max_retry_after, limit=group.batch_size)
         repaired = 0
         for vim in vims:
             reason = _why_repair(vim)
@@ -127,7 +130,8 @@ class Reconciler:
 
 def _why_repair(vim):
     if vim.monitor_error:
-        return 'retrying a failed set-up: %s' % vim.monitor_error
+        return 'retrying after %d failure(s) in a row: %s' % (
+            vim.monitor_failures or 1, vim.monitor_error)
     if not vim.workflow_id:
         return 'the VIM has no monitor'
     if vim.last_check_in_at:
