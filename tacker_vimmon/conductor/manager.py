@@ -34,6 +34,9 @@ LOG = logging.getLogger(__name__)
 
 # The longest id the vims table stores (String(36) columns).
 _MAX_ID_LENGTH = 36
+# The longest reason for a failed monitor that is stored: enough for any
+# message of ours, not a way to fill the database.
+MAX_REASON_LENGTH = 1000
 
 
 def strict_arguments(**types):
@@ -70,9 +73,9 @@ def _check_arguments(method, names, types, kwargs):
                                            type(kwargs[name]).__name__)))
 
 
-def _check_id(name, value):
+def _check_id(method, name, value):
     if not value or len(value) > _MAX_ID_LENGTH:
-        raise exception.InvalidRpcCall(method='update_vim', reason=(
+        raise exception.InvalidRpcCall(method=method, reason=(
             '%s must be a non-empty string of at most %d characters'
             % (name, _MAX_ID_LENGTH)))
 
@@ -96,8 +99,8 @@ class ConductorManager:
             raise exception.InvalidRpcCall(method='update_vim', reason=(
                 'status must be one of %s, not %r'
                 % (', '.join(states.MONITOR_STATUSES), status)))
-        _check_id('vim_id', vim_id)
-        _check_id('action_id', action_id)
+        _check_id('update_vim', 'vim_id', vim_id)
+        _check_id('update_vim', 'action_id', action_id)
         previous = self._reports.submit(vim_id,
                                         (vim_id, action_id, status))
         if previous is None:
@@ -109,3 +112,31 @@ class ConductorManager:
             LOG.info('VIM %(vim)s is now %(new)s (was %(old)s)',
                      {'vim': vim_id, 'new': status, 'old': previous})
         return status
+
+    @messaging.expected_exceptions(exception.InvalidRpcCall)
+    @strict_arguments(vim_id=str, action_id=str, reason=str)
+    def monitor_failed(self, context, vim_id, action_id, reason):
+        """Record that a monitor could not start; see
+        ConductorAPI.monitor_failed.
+        """
+        _check_id('monitor_failed', 'vim_id', vim_id)
+        _check_id('monitor_failed', 'action_id', action_id)
+        reason = _short_reason(reason)
+        status = db_api.vim_monitor_start_failed(context, vim_id, action_id,
+                                                 reason)
+        if status is None:
+            LOG.info('Monitor action %(action)s of VIM %(vim)s, which could '
+                     'not start, is not wanted any more; nothing recorded',
+                     {'action': action_id, 'vim': vim_id})
+            return states.BAD_ACTION
+        LOG.warning('Monitor action %(action)s of VIM %(vim)s could not '
+                    'start (the reconciler will retry): %(reason)s',
+                    {'action': action_id, 'vim': vim_id, 'reason': reason})
+        return status
+
+
+def _short_reason(reason):
+    reason = reason.strip() or 'no reason given'
+    if len(reason) > MAX_REASON_LENGTH:
+        reason = reason[:MAX_REASON_LENGTH - 3] + '...'
+    return reason
