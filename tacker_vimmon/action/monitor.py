@@ -45,28 +45,43 @@ class VimMonitorAction(actions.Action):
 
     def run(self, context):
         try:
-            settings = loop.ProbeSettings.from_dict(self.probe)
-            where = probe_target.from_auth_url(self.target)
             runtime = monitor_runtime.get_runtime()
         except (ValueError, exception.TackerVimmonException) as error:
-            # Neither bad input nor a missing configuration or privilege
-            # gets better by retrying: fail visibly, with the reason.
-            LOG.error('Monitor %(action)s of VIM %(vim)s cannot start: '
-                      '%(error)s', {'action': self.action_id,
-                                    'vim': self.vim_id, 'error': error})
-            return actions.Result(error='monitor of VIM %s cannot start: '
-                                  '%s' % (self.vim_id, error))
+            # Without its configuration the action has no transport to the
+            # conductors: the log and Mistral's result are all there is.
+            return self._cannot_start(error)
+        try:
+            settings = loop.ProbeSettings.from_dict(self.probe)
+            where = probe_target.from_auth_url(self.target)
+            probe_round = ProbeRound(runtime.prober, where, settings)
+        except (ValueError, exception.TackerVimmonException) as error:
+            return self._cannot_start(error, runtime)
         wakeup = runtime.wakeups.register(self.action_id)
         runtime.heartbeat.add(self.action_id, settings.heartbeat_interval)
         try:
             return loop.MonitorLoop(
-                self.vim_id, self.action_id,
-                probe_round=ProbeRound(runtime.prober, where, settings),
+                self.vim_id, self.action_id, probe_round=probe_round,
                 report=runtime.reporter(self.vim_id, self.action_id),
                 settings=settings, wakeup=wakeup).run()
         finally:
             runtime.heartbeat.remove(self.action_id)
             runtime.wakeups.unregister(self.action_id)
+
+    def _cannot_start(self, error, runtime=None):
+        """Fail visibly, with the reason: in the VIM, the log and Mistral.
+
+        Neither bad input nor a missing configuration or privilege gets
+        better by retrying here; the conductor records the reason (status
+        ERROR) and its reconciler retries later, backing off.
+        """
+        reason = str(error)
+        LOG.error('Monitor %(action)s of VIM %(vim)s cannot start: '
+                  '%(error)s', {'action': self.action_id,
+                                'vim': self.vim_id, 'error': reason})
+        if runtime is not None:
+            runtime.report_failure(self.vim_id, self.action_id, reason)
+        return actions.Result(error='monitor of VIM %s cannot start: %s'
+                              % (self.vim_id, reason))
 
     def test(self, context):
         return {'vim_id': self.vim_id, 'action_id': self.action_id,

@@ -20,6 +20,7 @@ child after a fork (their threads and connections do not survive one).
 
 import os
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -43,6 +44,14 @@ DEFAULT_CONFIG_FILE = '/etc/tacker-vimmon/tacker-vimmon-monitor.conf'
 # configuration, named by this variable; still honoured, with a warning.
 LEGACY_CONFIG_FILE_ENV = 'TACKER_VIMMON_CONFIG_FILE'
 SEND_RETRIES = 2
+# A report is sent this many times, each waiting report_timeout / this
+# (but at least MIN_REPORT_TRY seconds) for its answer.
+REPORT_ATTEMPTS = 3
+MIN_REPORT_TRY = 1.0
+# How often, and how far apart, an action that cannot start tries to say
+# so before it gives up (1 s, then 2 s between the tries).
+FAILURE_REPORT_ATTEMPTS = 3
+FIRST_FAILURE_RETRY_DELAY = 1.0
 
 _lock = threading.Lock()
 _runtime = None
@@ -97,8 +106,6 @@ class Runtime:
 
     def __init__(self, conf):
         self.conf = conf
-        # The prober first: without ICMP there is nothing to report.
-        self.prober = prober.get_prober(conf.vim_monitor.icmp_socket)
         self.transport = rpc.get_transport_for(conf)
         # Topic and timeout are passed so that the client never falls back
         # to the global configuration (Mistral's, here).
@@ -117,25 +124,88 @@ class Runtime:
     def _send_heartbeat(self, action_ids):
         self.conductor.heartbeat(self.context, action_ids)
 
+    @property
+    def prober(self):
+        """This process's shared ICMP prober.
+
+        Asked for by each monitor as it starts rather than made with the
+        runtime: a monitor that cannot probe still has the transport to say
+        so, and one started after the privilege was granted gets a prober.
+
+        :raises: IcmpUnavailable
+        """
+        return prober.get_prober(self.conf.vim_monitor.icmp_socket)
+
     def reporter(self, vim_id, action_id):
-        """report(status) for loop.MonitorLoop, through the conductors."""
+        """report(status) for loop.MonitorLoop, through the conductors.
+
+        A conductor that dies takes with it the calls it was answering
+        (the broker's copy is gone once the driver read it), so a report is
+        sent up to REPORT_ATTEMPTS times within report_timeout: another
+        conductor answers the next one. Sending it again is harmless: the
+        same status again is only a check-in.
+        """
+        per_try = max(MIN_REPORT_TRY, self.conductor.timeout / REPORT_ATTEMPTS)
+
         def report(status):
-            try:
-                return self.conductor.update_vim(self.context, vim_id,
-                                                 status, action_id)
-            except messaging.MessagingTimeout:
-                raise loop.ConductorUnreachable(
-                    'no conductor answered within %s s'
-                    % self.conductor.timeout)
-            except messaging.MessagingException as error:
-                raise loop.ConductorUnreachable(error)
+            for _attempt in range(REPORT_ATTEMPTS):
+                try:
+                    return self.conductor.update_vim(
+                        self.context, vim_id, status, action_id,
+                        timeout=per_try)
+                except messaging.MessagingTimeout:
+                    continue
+                except messaging.MessagingException as error:
+                    raise loop.ConductorUnreachable(error)
+            raise loop.ConductorUnreachable(
+                'no conductor answered %d tries of %.1f s'
+                % (REPORT_ATTEMPTS, per_try))
         return report
+
+    def report_failure(self, vim_id, action_id, reason):
+        """Tell a conductor why a monitor could not start; best effort.
+
+        A few tries a few seconds apart: the broker or every conductor may
+        be away for a moment, but the executor's thread is not ours to
+        hold. When nobody hears it, the VIM's monitor is found silent by
+        the reconciler instead.
+
+        :returns: the conductor's answer (the status stored, or
+            'bad_action'), or None when no conductor took the report
+        """
+        delay = FIRST_FAILURE_RETRY_DELAY
+        for attempt in range(1, FAILURE_REPORT_ATTEMPTS + 1):
+            try:
+                return self.conductor.monitor_failed(
+                    self.context, vim_id, action_id, reason)
+            except (messaging.RemoteError,
+                    exception.TackerVimmonException) as error:
+                # Refused (a bad call, or a conductor older than 1.2):
+                # asking again gets the same answer.
+                LOG.warning('The conductor refused the failure report of '
+                            'monitor %(action)s of VIM %(vim)s: %(error)s',
+                            {'action': action_id, 'vim': vim_id,
+                             'error': error})
+                return None
+            except messaging.MessagingException as error:
+                LOG.warning('Could not tell a conductor that monitor '
+                            '%(action)s of VIM %(vim)s cannot start '
+                            '(attempt %(attempt)d of %(attempts)d): '
+                            '%(error)s',
+                            {'action': action_id, 'vim': vim_id,
+                             'attempt': attempt,
+                             'attempts': FAILURE_REPORT_ATTEMPTS,
+                             'error': error})
+            if attempt < FAILURE_REPORT_ATTEMPTS:
+                time.sleep(delay)
+                delay *= 2
+        return None
 
 
 def get_runtime():
     """This process's Runtime, made on first use and again after a fork.
 
-    :raises: MonitorConfigNotFound, IcmpUnavailable
+    :raises: MonitorConfigNotFound
     """
     global _runtime, _runtime_pid
     with _lock:
@@ -143,3 +213,4 @@ def get_runtime():
             _runtime = Runtime(load_config())
             _runtime_pid = os.getpid()
         return _runtime
+

@@ -37,6 +37,9 @@ _MAX_ID_LENGTH = 36
 # The most monitors one heartbeat may name (one executor process runs a
 # few thousand at most).
 MAX_HEARTBEAT_IDS = 20000
+# The longest reason for a failed monitor that is stored: enough for any
+# message of ours, not a way to fill the database.
+MAX_REASON_LENGTH = 1000
 
 
 def strict_arguments(**types):
@@ -73,7 +76,7 @@ def _check_arguments(method, names, types, kwargs):
                                            type(kwargs[name]).__name__)))
 
 
-def _check_id(name, value, method='update_vim'):
+def _check_id(method, name, value):
     if (not isinstance(value, str) or not value
             or len(value) > _MAX_ID_LENGTH):
         raise exception.InvalidRpcCall(method=method, reason=(
@@ -100,8 +103,8 @@ class ConductorManager:
             raise exception.InvalidRpcCall(method='update_vim', reason=(
                 'status must be one of %s, not %r'
                 % (', '.join(states.MONITOR_STATUSES), status)))
-        _check_id('vim_id', vim_id)
-        _check_id('action_id', action_id)
+        _check_id('update_vim', 'vim_id', vim_id)
+        _check_id('update_vim', 'action_id', action_id)
         previous = self._reports.submit(vim_id,
                                         (vim_id, action_id, status))
         if previous is None:
@@ -123,10 +126,38 @@ class ConductorManager:
                 'at most %d action_ids per heartbeat, not %d'
                 % (MAX_HEARTBEAT_IDS, len(action_ids))))
         for action_id in action_ids:
-            _check_id('each of action_ids', action_id, method='heartbeat')
+            _check_id('heartbeat', 'each of action_ids', action_id)
         heard, recovered = db_api.vim_monitors_heard(context, action_ids)
         for vim_id in recovered:
             LOG.info('The monitor of VIM %s is heard from again', vim_id)
         LOG.debug('Heartbeat named %(named)d monitor(s), %(heard)d wanted',
                   {'named': len(action_ids), 'heard': heard})
         return heard
+
+    @messaging.expected_exceptions(exception.InvalidRpcCall)
+    @strict_arguments(vim_id=str, action_id=str, reason=str)
+    def monitor_failed(self, context, vim_id, action_id, reason):
+        """Record that a monitor could not start; see
+        ConductorAPI.monitor_failed.
+        """
+        _check_id('monitor_failed', 'vim_id', vim_id)
+        _check_id('monitor_failed', 'action_id', action_id)
+        reason = _short_reason(reason)
+        status = db_api.vim_monitor_start_failed(context, vim_id, action_id,
+                                                 reason)
+        if status is None:
+            LOG.info('Monitor action %(action)s of VIM %(vim)s, which could '
+                     'not start, is not wanted any more; nothing recorded',
+                     {'action': action_id, 'vim': vim_id})
+            return states.BAD_ACTION
+        LOG.warning('Monitor action %(action)s of VIM %(vim)s could not '
+                    'start (the reconciler will retry): %(reason)s',
+                    {'action': action_id, 'vim': vim_id, 'reason': reason})
+        return status
+
+
+def _short_reason(reason):
+    reason = reason.strip() or 'no reason given'
+    if len(reason) > MAX_REASON_LENGTH:
+        reason = reason[:MAX_REASON_LENGTH - 3] + '...'
+    return reason

@@ -20,9 +20,14 @@ failed must be retried rather than left stuck. So each conductor, every
 * records, once, each VIM whose monitor has not been heard from (report or
   heartbeat) for [reconciler] silent_after seconds: a MONITOR event to
   UNKNOWN (the API shows UNKNOWN by itself, from the same window);
-* re-creates the monitor of every VIM whose monitor is missing, failed to be
-  set up, or has gone silent: all that is due in one pass, several at a
-  time (a repair is only a new execution of the VIM's workflow);
+* re-creates the monitor of every VIM whose monitor is missing or has gone
+  silent: all that is due in one pass, several at a time (a repair is only
+  a new execution of the VIM's workflow);
+* retries the monitor of every VIM whose monitor could not be set up or
+  start, backing off: [reconciler] retry_after seconds after the first
+  failure, twice as long after each further one in a row, at most
+  [reconciler] max_retry_after (a VIM that cannot be monitored must not
+  cost an execution every pass);
 * now and then ([reconciler] orphan_interval) removes monitor workflows
   (and their executions) that no VIM wants any more: the workflow of a VIM
   that is gone (Mistral was down while it was deregistered, say), and a
@@ -101,19 +106,24 @@ class Reconciler:
     def _repair_monitors(self, context):
         group = self._conf.reconciler
         now = timeutils.utcnow()
+        claim = uuidutils.generate_uuid()
         vims = db_api.vim_monitors_claim_repairs(
-            context,
-            silent_since=now - datetime.timedelta(seconds=group.silent_after),
-            retry_before=now - datetime.timedelta(seconds=group.retry_after),
-            claim=uuidutils.generate_uuid(),
+            context, now, silent_after=group.silent_after,
+            retry_after=group.retry_after,
+            max_retry_after=group.max_retry_after, claim=claim,
             claim_until=now + datetime.timedelta(seconds=group.claim_timeout),
             limit=group.batch_size)
         if not vims:
             return 0
-        with futures.ThreadPoolExecutor(
-                min(group.repair_workers, len(vims)),
-                thread_name_prefix='tacker-vimmon-repair') as pool:
-            return sum(pool.map(self._repair, vims))
+        try:
+            with futures.ThreadPoolExecutor(
+                    min(group.repair_workers, len(vims)),
+                    thread_name_prefix='tacker-vimmon-repair') as pool:
+                return sum(pool.map(self._repair, vims))
+        finally:
+            # Done with them: a VIM whose new monitor fails at once is due
+            # again when its back-off says, not when the claim runs out.
+            db_api.vim_monitors_release_claim(context, claim)
 
     def _repair(self, vim):
         """Re-create one monitor; True when this repair made it."""
@@ -184,7 +194,8 @@ class Reconciler:
 
 def _why_repair(vim):
     if vim.monitor_error:
-        return 'retrying a failed set-up: %s' % vim.monitor_error
+        return 'retrying after %d failure(s) in a row: %s' % (
+            vim.monitor_failures or 1, vim.monitor_error)
     if not vim.workflow_id:
         return 'the VIM has no monitor'
     if vim.last_check_in_at:

@@ -31,9 +31,12 @@ class ConductorAPI:
       returns the status stored, or ``'bad_action'`` when the VIM is gone
       or the action is not the VIM's current monitor.
     * 1.1 - ``heartbeat(action_ids)``, a cast: these monitors still run.
+    * 1.2 - ``monitor_failed(vim_id, action_id, reason)``: an action that
+      cannot start says why; returns the status stored (``'ERROR'``), or
+      ``'bad_action'``.
     """
 
-    RPC_API_VERSION = '1.1'
+    RPC_API_VERSION = '1.2'
 
     def __init__(self, topic=rpc.CONDUCTOR_TOPIC, transport=None,
                  version_cap=None, timeout=DEFAULT_TIMEOUT):
@@ -75,3 +78,20 @@ class ConductorAPI:
         """
         cctxt = self.client.prepare(version='1.1')
         cctxt.cast(context, 'heartbeat', action_ids=list(action_ids))
+
+    def monitor_failed(self, context, vim_id, action_id, reason,
+                       timeout=None):
+        """Report that a monitor action could not start, and why.
+
+        :param action_id: the id the monitor action was created with
+        :param reason: what is wrong, for the operator (status ERROR,
+            monitor_error and a MONITOR event)
+        :returns: the status stored, or 'bad_action' when the action is
+            not the VIM's monitor any more
+        :raises: InvalidRpcCall for a bad argument;
+            oslo_messaging.MessagingTimeout when no conductor answered
+        """
+        cctxt = self.client.prepare(version='1.2',
+                                    timeout=timeout or self.timeout)
+        return cctxt.call(context, 'monitor_failed', vim_id=vim_id,
+                          action_id=action_id, reason=reason)

@@ -63,14 +63,18 @@ class ConductorService(service.Service):
             monitors, conf=self.conf)
 
     def stop(self, graceful=True):
+        # First of all, no new calls: the broker gives them to the other
+        # conductors (the reconciler's last pass may take a while).
+        if self.server is not None:
+            LOG.info('Conductor %s stopping; finishing calls in flight',
+                     self.conf.host)
+            rpc.stop_taking_calls(self.server)
         if self.reconciler is not None:
             self.reconciler.stop()
             self.reconciler = None
         # stop() ends the intake of new calls; wait() lets the calls in
         # flight finish and send their answers.
         if self.server is not None:
-            LOG.info('Conductor %s stopping; finishing calls in flight',
-                     self.conf.host)
             self.server.stop()
             self.server.wait()
             self.server = None

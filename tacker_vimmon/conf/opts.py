@@ -74,4 +74,14 @@ def update_opt_defaults(conf=None):
     levels.update(pair.split('=', 1) for pair in _DEFAULT_LOG_LEVELS)
     log.set_defaults(default_log_levels=[
         '%s=%s' % item for item in levels.items()])
-    register_all(cfg.CONF if conf is None else conf)
+    conf = cfg.CONF if conf is None else conf
+    register_all(conf)
+    # The rabbit driver acknowledges a call as soon as it reads it; with
+    # no prefetch limit (its default) a conductor that stops or dies holds
+    # many calls nobody will answer. One at a time bounds what it can take.
+    # Imported here, when a service starts: importing oslo.messaging
+    # registers options of its own, and importing this package must not.
+    from tacker_vimmon.common import rpc
+    rpc.register_messaging_opts(conf)
+    conf.set_default('rabbit_qos_prefetch_count', 1,
+                     group='oslo_messaging_rabbit')

@@ -41,8 +41,14 @@ OPTS = [
                       'the conductors must agree on it.')),
     cfg.IntOpt('retry_after', default=60, min=5,
                help=_('Seconds to wait before retrying a monitor that could '
-                      'not be set up (and before touching a VIM whose '
-                      'monitor is being set up right now).')),
+                      'not be set up or start (and before touching a VIM '
+                      'whose monitor is being set up right now). Each '
+                      'further failure in a row doubles the wait, up to '
+                      'max_retry_after.')),
+    cfg.IntOpt('max_retry_after', default=3600, min=5,
+               help=_('The longest wait, in seconds, before retrying a VIM '
+                      'whose monitor keeps failing (the VIM shows status '
+                      'ERROR with the reason meanwhile).')),
     cfg.IntOpt('orphan_grace', default=300, min=30,
                help=_('A monitor workflow that no VIM wants is removed from '
                       'Mistral once it is this many seconds old (younger '

@@ -17,6 +17,8 @@ oslo.db's enginefacade, so a caller never sees a session. Rows come back as
 detached model objects.
 """
 
+import datetime
+
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
@@ -298,6 +300,31 @@ def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
     return before
 
 
+def _record_monitor_failure(session, vim_id, expected_action_id, values,
+                            event_details):
+    """Mark a VIM's monitor failed, if its action_id is still the expected.
+
+    The guard on action_id sits in the UPDATE itself, so that a writer
+    holding a stale action_id can never write, whatever runs concurrently.
+    monitor_failures counts consecutive failures, for the reconciler's
+    back-off; a monitor's first successful report resets it.
+
+    :returns: the VIM as stored, or None when the VIM is gone or holds
+        another action_id (nothing was written)
+    """
+    vims = models.Vim.__table__
+    guard = sa.and_(vims.c.id == vim_id,
+                    vims.c.action_id == expected_action_id)
+    values = dict(values, status=states.ERROR,
+                  monitor_failures=vims.c.monitor_failures + 1)
+    if session.execute(vims.update().where(guard).values(values)
+                       ).rowcount != 1:
+        return None
+    vim = _get_vim(session, vim_id)
+    _add_event(session, vim, EVENT_MONITOR, event_details)
+    return vim
+
+
 @oslo_db_api.retry_on_deadlock
 @main_context_manager.writer
 def vim_monitor_failed(context, vim_id, expected_action_id, action_id,
@@ -305,37 +332,111 @@ def vim_monitor_failed(context, vim_id, expected_action_id, action_id,
     """Record that the wanted monitor could not be set up.
 
     The VIM shows status ERROR, the reason in monitor_error and in a
-    MONITOR event; the reconciler retries. action_id is set to the monitor
-    that was being made, so that any older action exits at its next
-    check-in.
+    MONITOR event; the reconciler retries (with a back-off, see
+    vim_monitors_to_repair). action_id is set to the monitor that was being
+    made, so that any older action exits at its next check-in.
 
     :returns: True when recorded, False when the VIM is gone or another
         writer changed its monitor meanwhile
     """
-    vim = _vim_wanting(context.session, vim_id, expected_action_id)
-    if vim is None:
-        return False
-    vim.update({'action_id': action_id, 'workflow_id': None,
-                'execution_id': None, 'monitor_error': reason,
-                'status': states.ERROR})
-    _add_event(context.session, vim, EVENT_MONITOR,
-               {'monitor': 'set-up failed', 'reason': reason})
-    return True
+    return _record_monitor_failure(
+        context.session, vim_id, expected_action_id,
+        {'action_id': action_id, 'workflow_id': None, 'execution_id': None,
+         'monitor_error': reason},
+        {'monitor': 'set-up failed', 'reason': reason}) is not None
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitor_start_failed(context, vim_id, action_id, reason):
+    """Record that the VIM's monitor action ran but could not start.
+
+    Like vim_monitor_failed, but told by the action itself (through the
+    conductor): the VIM shows status ERROR with the reason. The workflow
+    and execution stay recorded, so that the reconciler's repair removes
+    them when it makes the next monitor.
+
+    :returns: the status stored, or None when the VIM is gone or action_id
+        is not its monitor any more
+    """
+    vim = _record_monitor_failure(
+        context.session, vim_id, action_id, {'monitor_error': reason},
+        {'monitor': 'start failed', 'reason': reason,
+         'action_id': action_id})
+    return vim.status if vim is not None else None
+
+
+def retry_wait(failures, retry_after, max_retry_after):
+    """Seconds to wait before retrying a monitor that failed ``failures``
+    times in a row: retry_after, doubled at each further failure, at most
+    max_retry_after.
+    """
+    # The exponent is bounded so that a long-failing VIM costs no bignum.
+    doublings = min(max(failures - 1, 0), 32)
+    return min(retry_after * 2 ** doublings, max_retry_after)
 
 
 @main_context_manager.reader
-def vim_monitors_to_repair(context, silent_since, retry_before, limit=None):
+def vim_monitors_to_repair(context, now, silent_after, retry_after,
+                           max_retry_after, limit=None):
     """VIMs whose monitor is missing, failed, or has gone silent.
 
-    :param silent_since: a monitor that has not checked in since this time
-        (or, never having checked in, whose row was last changed before it)
-        is presumed dead
-    :param retry_before: a missing or failed monitor is retried only when
-        the row has not changed since this time, which leaves a monitor that
-        is being set up right now alone
+    :param now: the time of the pass
+    :param silent_after: seconds after which a monitor not heard from (or,
+        never heard from, whose row was last changed before) is presumed
+        dead
+    :param retry_after: a missing monitor is made only when the row has
+        not changed for this many seconds, which leaves a monitor that is
+        being set up right now alone; a failed one is retried after this,
+        doubled at each consecutive failure (monitor_failures)...
+    :param max_retry_after: ...up to this many seconds
+    :param limit: the most VIMs returned, oldest first
     """
-    return list(context.session.execute(
-        _repair_due_query(silent_since, retry_before, limit)).scalars())
+    query = _repair_candidates(now, silent_after, retry_after)
+    return _due(context.session.execute(query).scalars(), now, retry_after,
+                max_retry_after, limit)
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitors_claim_repairs(context, now, silent_after, retry_after,
+                               max_retry_after, claim, claim_until, limit):
+    """Claim, for one reconciler pass, the VIMs whose monitor needs repair.
+
+    The due VIMs (see vim_monitors_to_repair) that no other conductor holds
+    a claim on are marked with ``claim`` until ``claim_until``, so that
+    several conductors never repair one VIM at once. Where the database
+    has it, rows another conductor is claiming right now are skipped
+    rather than waited for (FOR UPDATE SKIP LOCKED).
+
+    :returns: the VIMs claimed (at most ``limit``)
+    """
+    vim = models.Vim
+    query = _repair_candidates(now, silent_after, retry_after).where(
+        sa.or_(vim.repair_claim_until.is_(None),
+               vim.repair_claim_until < now)
+    ).with_for_update(skip_locked=True)
+    vims = _due(context.session.execute(query).scalars(), now, retry_after,
+                max_retry_after, limit)
+    if vims:
+        context.session.execute(
+            sa.update(vim).where(vim.id.in_([v.id for v in vims]))
+            .values(repair_claim=claim, repair_claim_until=claim_until,
+                    updated_at=vim.updated_at)
+            .execution_options(synchronize_session=False))
+    return vims
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitors_release_claim(context, claim):
+    """Drop a reconciler pass's claim on the VIMs it repaired."""
+    vim = models.Vim
+    context.session.execute(
+        sa.update(vim).where(vim.repair_claim == claim)
+        .values(repair_claim=None, repair_claim_until=None,
+                updated_at=vim.updated_at)
+        .execution_options(synchronize_session=False))
 
 
 def _not_heard_since(cutoff):
@@ -351,48 +452,44 @@ def _not_heard_since(cutoff):
         sa.and_(vim.last_check_in_at.is_(None), changed_at < cutoff))
 
 
-def _repair_due_query(silent_since, retry_before, limit):
+def _repair_candidates(now, silent_after, retry_after):
+    """VIMs that may need a repair; _due applies the back-off."""
     vim = models.Vim
     changed_at = sa.func.coalesce(vim.updated_at, vim.created_at)
-    no_monitor = sa.and_(
-        sa.or_(vim.workflow_id.is_(None), vim.monitor_error.isnot(None)),
-        changed_at < retry_before)
-    query = sa.select(vim).where(
-        sa.or_(no_monitor, _not_heard_since(silent_since))).order_by(
+    retry_before = now - datetime.timedelta(seconds=retry_after)
+    silent_since = now - datetime.timedelta(seconds=silent_after)
+    failed = sa.and_(vim.monitor_error.isnot(None),
+                     changed_at <= retry_before)
+    missing = sa.and_(vim.monitor_error.is_(None), vim.workflow_id.is_(None),
+                      changed_at < retry_before)
+    # A failed monitor is not running, so its silence says nothing; its
+    # retry follows the back-off only.
+    silent = sa.and_(vim.monitor_error.is_(None),
+                     _not_heard_since(silent_since))
+    return sa.select(vim).where(sa.or_(failed, missing, silent)).order_by(
         vim.created_at, vim.id)
-    if limit:
-        query = query.limit(limit)
-    return query
 
 
-@oslo_db_api.retry_on_deadlock
-@main_context_manager.writer
-def vim_monitors_claim_repairs(context, silent_since, retry_before, claim,
-                               claim_until, limit):
-    """Claim, for one reconciler pass, the VIMs whose monitor needs repair.
+def _due(candidates, now, retry_after, max_retry_after, limit):
+    # The back-off's due time is computed here rather than in SQL: date
+    # arithmetic with a per-row interval is spelled differently on SQLite,
+    # MariaDB and PostgreSQL, and there are at most a few thousand VIMs.
+    due = []
+    for row in candidates:
+        if row.monitor_error and not _retry_due(row, now, retry_after,
+                                                max_retry_after):
+            continue
+        due.append(row)
+        if limit and len(due) >= limit:
+            break
+    return due
 
-    The due VIMs (see vim_monitors_to_repair) that no other conductor holds
-    a claim on are marked with ``claim`` until ``claim_until``, so that
-    several conductors never repair one VIM at once. Where the database
-    has it, rows another conductor is claiming right now are skipped
-    rather than waited for (FOR UPDATE SKIP LOCKED).
 
-    :returns: the VIMs claimed (at most ``limit``)
-    """
-    vim = models.Vim
-    now = timeutils.utcnow()
-    query = _repair_due_query(silent_since, retry_before, limit).where(
-        sa.or_(vim.repair_claim_until.is_(None),
-               vim.repair_claim_until < now)
-    ).with_for_update(skip_locked=True)
-    vims = list(context.session.execute(query).scalars())
-    if vims:
-        context.session.execute(
-            sa.update(vim).where(vim.id.in_([v.id for v in vims]))
-            .values(repair_claim=claim, repair_claim_until=claim_until,
-                    updated_at=vim.updated_at)
-            .execution_options(synchronize_session=False))
-    return vims
+def _retry_due(vim, now, retry_after, max_retry_after):
+    failed_at = vim.updated_at or vim.created_at
+    wait = retry_wait(vim.monitor_failures or 0, retry_after,
+                      max_retry_after)
+    return failed_at + datetime.timedelta(seconds=wait) <= now
 
 
 @oslo_db_api.retry_on_deadlock
@@ -514,6 +611,7 @@ upd AS (
         status = r.status,
         last_check_in_at = :now,
         silent_since = NULL,
+        monitor_failures = 0,
         updated_at = CASE WHEN old.status = r.status
                           THEN vims.updated_at ELSE :now END
     FROM old JOIN r ON r.id = old.id
@@ -563,8 +661,9 @@ def _write_report_locking(connection, vim_id, action_id, status, now):
         return None
     # updated_at is set either way: its onupdate default would otherwise
     # count a check-in as a change of the row.
+    # A monitor that reports works: the back-off of failed ones restarts.
     values = {'last_check_in_at': now, 'silent_since': None,
-              'updated_at': vims.c.updated_at}
+              'updated_at': vims.c.updated_at, 'monitor_failures': 0}
     if row.status != status:
         values.update(status=status, updated_at=now)
     if connection.execute(
@@ -590,7 +689,7 @@ class MonitorReportWriter:
     (nothing was written for that report). Only the VIM's current action
     may write; a new status updates the row and adds one MONITOR event (old
     and new status in its details), the same status again only records the
-    check-in time.
+    check-in time. Either resets monitor_failures: the monitor works.
 
     On PostgreSQL (psycopg2, which sends a string of several statements as
     one simple query) a group is one statement on a connection the writer

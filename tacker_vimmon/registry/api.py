@@ -22,13 +22,14 @@ workflow.lifecycle.MonitorLifecycle, or NoMonitors when monitoring is off).
 """
 
 import datetime
-from urllib import parse
+import re
 
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
 from tacker_vimmon import vim as vim_types
+from tacker_vimmon.action import target as probe_target
 from tacker_vimmon.common import exception
 from tacker_vimmon.common import states
 from tacker_vimmon.common import validation
@@ -44,19 +45,35 @@ MAX_STORED = 60000
 
 _CREDENTIAL_FIELDS = frozenset(('auth_url', 'auth_cred', 'vim_project'))
 
+# What the monitor's parser accepts without a scheme ("host:port/path"),
+# the API does not: a VIM's API is reached over HTTP(S).
+_HTTP_URL = re.compile(r'https?://', re.IGNORECASE)
+_AUTH_URL_RULE = ('give an http:// or https:// URL with a host name or IP '
+                  'address, such as https://192.0.2.10:6443 or '
+                  'http://[2001:db8::10]:5000/v3')
+
 
 def check_auth_url(url):
-    """:raises: InvalidInput unless url is an http(s) URL with a host."""
+    """Refuse an auth_url that the VIM's monitor could not probe.
+
+    The monitor action finds its target with action.target.from_auth_url;
+    the API checks with that very function, so that a URL it accepts is
+    one the monitor accepts too. The API adds one rule of its own: an
+    http:// or https:// scheme.
+
+    :raises: InvalidInput naming what is wrong
+    """
     try:
-        parts = parse.urlsplit(url)
-        valid = (parts.scheme in ('http', 'https') and parts.hostname
-                 and (parts.port or True))  # .port raises on a bad port
-    except ValueError:
-        valid = False
-    if not valid:
+        probe_target.from_auth_url(url)
+    except exception.InvalidMonitorTarget as error:
+        raise exception.InvalidInput(
+            field='vim.auth_url', reason='%s; %s' % (
+                error.kwargs.get('reason'), _AUTH_URL_RULE))
+    if not _HTTP_URL.match(url.strip()):
         raise exception.InvalidInput(
             field='vim.auth_url',
-            reason='must be an http:// or https:// URL with a host')
+            reason='must start with http:// or https://; %s'
+            % _AUTH_URL_RULE)
 
 
 def _check_type_fields(driver, vim):

@@ -21,17 +21,20 @@ pool thread, so a no-op workflow can only run once the monitor action has
 given its thread back.
 """
 
+import datetime
 import json
 import os
 
 from oslo_config import cfg
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 from testtools import content
 
 from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
+from tacker_vimmon.conductor import reconciler
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
@@ -148,6 +151,7 @@ class TestMonitorAction(MonitorActionTestCase):
         self._check_ipv6_monitor_deregistered_exits_at_check_in()
         self._check_what_mistral_answers_about_vims_workflows()
         self._check_a_former_monitor_moves_to_the_vims_workflow()
+        self._check_a_monitor_that_cannot_start_ends_in_error()
 
     def _check_ipv4_monitor_reports_and_exits_by_fast_path(self):
         vim_id, action_id, monitor = self.start_monitor(
@@ -208,6 +212,73 @@ class TestMonitorAction(MonitorActionTestCase):
         self.assertEqual([], [w for w in self.mistral.client.workflows.list()
                               if w.id == monitor.workflow_id])
         self.assertExecutorThreadFree()
+
+    def _check_a_monitor_that_cannot_start_ends_in_error(self):
+        # Only this VIM: the reconciler below must repair nothing else.
+        for vim in db_api.vim_get_all(self.context):
+            db_api.vim_destroy(self.context, vim.id)
+        # The API refuses this auth_url now; written straight into the DB
+        # it is what used to leave a VIM silently PENDING.
+        vim_id, action_id, monitor = self.start_monitor(
+            'https://a..b:6443', check_interval=60)
+        # Recorded as the lifecycle would (without touching the status).
+        db_api.vim_update(self.context, vim_id, {
+            'workflow_id': monitor.workflow_id,
+            'execution_id': monitor.execution_id})
+        self.wait_status(vim_id, 'ERROR')
+        failed = self.assertFailedOnce(vim_id, action_id, 1)
+        execution = self.action_execution(monitor.execution_id)
+        self.assertEqual('ERROR', execution.state)
+        self.assertExecutorThreadFree()
+
+        # Back-off, not a loop: retry_after (60 s) after the first failure,
+        # twice that after the second.
+        self.flags(group='reconciler', retry_after=60, max_retry_after=3600)
+        repairs = reconciler.Reconciler(
+            lifecycle.MonitorLifecycle(CONF, monitors=self.monitors),
+            self.monitors)
+        real_utcnow = timeutils.utcnow
+        offset = {'seconds': 0}
+        self.useFixture(base.fixtures.MockPatch(
+            'oslo_utils.timeutils.utcnow', side_effect=lambda: (
+                real_utcnow() + datetime.timedelta(**offset))))
+
+        def repaired_at(seconds):
+            offset['seconds'] = seconds
+            return repairs.run_once(self.context)[0]
+
+        self.assertEqual([0, 0], [repaired_at(0), repaired_at(30)])
+        self.assertEqual(failed.action_id, db_api.vim_get(
+            self.context, vim_id).action_id)
+        self.assertEqual(1, repaired_at(65))
+        retried = db_api.vim_get(self.context, vim_id)
+        self.assertNotEqual(action_id, retried.action_id)
+        # The failed execution went with the repair.
+        self.assertEqual([], [e for e in self.mistral.client.executions.list()
+                              if e.id == monitor.execution_id])
+        base.wait_for(lambda: db_api.vim_get(
+            self.context, vim_id).monitor_failures == 2, REPORT_BOUND,
+            interval=0.2, message='the second failure to be recorded')
+        self.assertFailedOnce(vim_id, retried.action_id, 2)
+        self.assertEqual([0, 0], [repaired_at(65), repaired_at(100)])
+        self.assertEqual(1, repaired_at(130))
+        self.assertExecutorThreadFree()
+
+    def assertFailedOnce(self, vim_id, action_id, failures):
+        """The VIM shows the failure of action_id, recorded once."""
+        vim = db_api.vim_get(self.context, vim_id)
+        reason = "'a..b' is neither an IP address nor a host name"
+        self.assertEqual(('ERROR', failures), (vim.status,
+                                               vim.monitor_failures))
+        self.assertIn(reason, vim.monitor_error)
+        events = [e.event_details for e in db_api.event_get_all(
+            self.context, filters={'resource_id': vim_id,
+                                   'event_type': 'MONITOR'})
+            if e.event_details.get('action_id') == action_id
+            and e.event_details.get('monitor') == 'start failed']
+        self.assertEqual(1, len(events), events)
+        self.assertIn(reason, events[0]['reason'])
+        return vim
 
     def _check_what_mistral_answers_about_vims_workflows(self):
         # What the lifecycle counts on: a second creation of a VIM's

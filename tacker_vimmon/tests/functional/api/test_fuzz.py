@@ -32,6 +32,7 @@ import requests
 import sqlalchemy as sa
 
 from tacker_vimmon import vim as vim_types
+from tacker_vimmon.action import target
 from tacker_vimmon.registry import crypto
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional.api import api_server
@@ -49,7 +50,9 @@ _json = st.recursive(
     max_leaves=8)
 _url = st.sampled_from(['http://192.0.2.1/identity', 'https://h:6443',
                         'http://[::1]:5000/v3', 'ftp://x', 'http://',
-                        'http://h:99999', 'http://[::1', 'h:80']) | _text
+                        'http://h:99999', 'http://[::1', 'h:80',
+                        'https://a..b:6443', 'http://[2001:db8::1]',
+                        'https://vim.example:6443/k8s']) | _text
 _openstack_cred = st.fixed_dictionaries(
     {'username': _text, 'password': _text},
     optional={'user_domain_name': _text, 'user_id': _text,
@@ -161,6 +164,8 @@ class _FuzzTestMixin:
     def check_stored(self, sent, answer):
         """The row holds what was sent; secrets only encrypted."""
         (row,) = self.stored()
+        # Whatever the API accepts, the monitor can probe (one parser).
+        target.from_auth_url(answer['auth_url'])
         self.assertEqual((answer['id'], sent['name']), (row.id, row.name))
         self.assertEqual(sent.get('description') or '', row.description)
         self.assertEqual(sent.get('extra') or {}, json.loads(row.extra))
@@ -211,6 +216,7 @@ class _FuzzTestMixin:
         if updated.status_code == 200:
             shown = self.request('GET', path).json()['vim']
             self.assertEqual(updated.json()['vim'], shown)
+            target.from_auth_url(shown['auth_url'])
             if 'name' in update:
                 self.assertEqual(update['name'], shown['name'])
         else:

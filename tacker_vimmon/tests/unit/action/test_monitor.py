@@ -168,8 +168,70 @@ class TestRuntime(ConfigFile):
         with mock.patch.object(rt.conductor, 'update_vim',
                                return_value='bad_action') as update:
             self.assertEqual('bad_action', report('UNREACHABLE'))
+        # Each try waits a third of report_timeout (3 s here).
         update.assert_called_once_with(rt.context, VIM_ID, 'UNREACHABLE',
-                                       ACTION_ID)
+                                       ACTION_ID, timeout=1.0)
+
+    def test_a_report_a_dying_conductor_took_is_sent_again(self):
+        # The conductor that read the call died with it: nobody answers,
+        # so the same report goes again, and another conductor answers.
+        rt = runtime.Runtime(self.conf)
+        self.addCleanup(rt.transport.cleanup)
+        report = rt.reporter(VIM_ID, ACTION_ID)
+        with mock.patch.object(rt.conductor, 'update_vim', side_effect=[
+                messaging.MessagingTimeout('lost'), 'REACHABLE']) as update:
+            self.assertEqual('REACHABLE', report('REACHABLE'))
+        self.assertEqual(2, update.call_count)
+        with mock.patch.object(rt.conductor, 'update_vim', side_effect=(
+                messaging.MessagingTimeout('lost'))) as update:
+            error = self.assertRaises(loop.ConductorUnreachable, report,
+                                      'REACHABLE')
+        self.assertEqual(runtime.REPORT_ATTEMPTS, update.call_count)
+        self.assertIn('3 tries of 1.0 s', str(error))
+
+    def failure_report(self, *outcomes):
+        """report_failure() against a conductor scripted with outcomes."""
+        rt = runtime.Runtime(self.conf)
+        self.addCleanup(rt.transport.cleanup)
+        sleep = self.useFixture(base.fixtures.MockPatch('time.sleep')).mock
+        with mock.patch.object(rt.conductor, 'monitor_failed',
+                               side_effect=outcomes) as call:
+            answer = rt.report_failure(VIM_ID, ACTION_ID, 'no ICMP')
+        return answer, call, sleep
+
+    def test_a_failure_report_is_delivered(self):
+        answer, call, sleep = self.failure_report('ERROR')
+        self.assertEqual('ERROR', answer)
+        call.assert_called_once_with(mock.ANY, VIM_ID, ACTION_ID, 'no ICMP')
+        sleep.assert_not_called()
+
+    def test_a_failure_report_is_retried_a_few_times_then_dropped(self):
+        answer, call, sleep = self.failure_report(
+            messaging.MessagingTimeout('slow'),
+            messaging.MessageDeliveryFailure('broker gone'), 'bad_action')
+        self.assertEqual(('bad_action', 3), (answer, call.call_count))
+        self.assertEqual([mock.call(1.0), mock.call(2.0)],
+                         sleep.call_args_list)
+        answer, call, _sleep = self.failure_report(
+            *[messaging.MessagingTimeout('slow')] * 5)
+        self.assertEqual((None, runtime.FAILURE_REPORT_ATTEMPTS),
+                         (answer, call.call_count))
+
+    def test_a_refused_failure_report_is_not_retried(self):
+        for refusal in (messaging.RemoteError('UnsupportedVersion'),
+                        exception.InvalidRpcCall(method='monitor_failed',
+                                                 reason='no')):
+            answer, call, _sleep = self.failure_report(refusal, 'ERROR')
+            self.assertEqual((None, 1), (answer, call.call_count))
+
+    def test_a_runtime_without_icmp_can_still_report(self):
+        self.useFixture(base.fixtures.MockPatch(
+            'tacker_vimmon.action.prober.get_prober',
+            side_effect=exception.IcmpUnavailable(reason='no socket')))
+        rt = runtime.Runtime(self.conf)
+        self.addCleanup(rt.transport.cleanup)
+        self.assertRaises(exception.IcmpUnavailable, getattr, rt, 'prober')
+        self.assertEqual('tacker_vimmon_conductor', rt.conductor.topic)
 
     def test_one_runtime_per_process_and_a_new_one_after_fork(self):
         self.useFixture(base.fixtures.MonkeyPatch(
@@ -253,10 +315,11 @@ class ScriptedRuntime:
     """A Runtime (autospec, as ``runtime``) answering reports from a script.
 
     Its prober (a Prober) finds the VIM reachable or not; every report is
-    recorded in ``reports`` and answered by the next of ``answers``.
+    recorded in ``reports`` and answered by the next of ``answers``; every
+    failure report (vim_id, action_id, reason) in ``failures``.
     """
 
-    def __init__(self, answers, reachable):
+    def __init__(self, answers=(), reachable=True):
         self.prober = mock.create_autospec(prober.Prober, instance=True)
         self.prober.probe.side_effect = lambda *a, **k: prober.ProbeResult(
             1, int(reachable), [0.001] if reachable else [], None)
@@ -272,6 +335,9 @@ class ScriptedRuntime:
                                               instance=True)
         self.runtime.heartbeat = self.heartbeat
         self.runtime.reporter.side_effect = self.reporter
+        self.failures = []
+        self.runtime.report_failure.side_effect = (
+            lambda *args: self.failures.append(args) or 'ERROR')
 
     def reporter(self, vim_id, action_id):
         def report(status):
@@ -314,6 +380,47 @@ class TestVimMonitorAction(base.TestCase):
             self.assertTrue(result.is_error())
             self.assertIn(VIM_ID, result.error)
         fake.prober.probe.assert_not_called()
+
+    def test_bad_input_is_reported_to_the_conductor_with_the_reason(self):
+        for url, probe, fragment in (
+                ('https://a..b:6443', PROBE,
+                 "'a..b' is neither an IP address nor a host name"),
+                ('http://192.0.2.10', dict(PROBE, count=0),
+                 'probe setting count must be positive'),
+                ('http://192.0.2.10', {'count': 1},
+                 'probe settings lack check_interval')):
+            fake = ScriptedRuntime()
+            result = self.run_action(fake, url, probe)
+            self.assertTrue(result.is_error())
+            [(vim_id, action_id, reason)] = fake.failures
+            self.assertEqual((VIM_ID, ACTION_ID), (vim_id, action_id))
+            self.assertIn(fragment, reason)
+            self.assertIn(reason, result.error)
+            fake.wakeups.register.assert_not_called()
+
+    def test_missing_privilege_is_reported_to_the_conductor(self):
+        fake = ScriptedRuntime()
+        type(fake.runtime).prober = mock.PropertyMock(
+            side_effect=exception.IcmpUnavailable(reason='no socket'))
+        result = self.run_action(fake)
+        self.assertTrue(result.is_error())
+        self.assertIn('CAP_NET_RAW', result.error)
+        [(_vim, _action, reason)] = fake.failures
+        self.assertIn('no socket', reason)
+        self.assertIn('CAP_NET_RAW', reason)
+
+    def test_without_a_configuration_there_is_nobody_to_tell(self):
+        log = self.useFixture(base.fixtures.FakeLogger(
+            name='tacker_vimmon.action.monitor'))
+        self.useFixture(base.fixtures.MockPatch(
+            'tacker_vimmon.action.runtime.get_runtime',
+            side_effect=exception.MonitorConfigNotFound(path='/etc/x.conf',
+                                                        env='VAR')))
+        result = monitor.VimMonitorAction(VIM_ID, ACTION_ID,
+                                         'http://192.0.2.10', PROBE).run(None)
+        self.assertTrue(result.is_error())
+        self.assertIn('/etc/x.conf', result.error)
+        self.assertIn('/etc/x.conf', log.output)
 
     def test_missing_privilege_fails_visibly(self):
         self.useFixture(base.fixtures.MockPatch(

@@ -230,3 +230,90 @@ class TestHeartbeat(base.DbTestCase):
         self.assertInvalid('missing action_ids, unexpected none')
         self.assertInvalid('missing none, unexpected vim_id',
                            action_ids=[HEARD], vim_id=self.vims[HEARD])
+
+
+class TestMonitorFailed(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.manager = manager.ConductorManager()
+        self.vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
+            action_id=ACTION, workflow_id='wf-1', execution_id='ex-1'))
+
+    def failed(self, reason='probe setting count must be positive',
+               action_id=ACTION, vim_id=None):
+        return self.manager.monitor_failed(
+            self.context, vim_id=vim_id or self.vim.id, action_id=action_id,
+            reason=reason)
+
+    def monitor_events(self):
+        return [(e.resource_state, e.event_details)
+                for e in db_api.event_get_all(
+                    self.context, filters={'resource_id': self.vim.id,
+                                           'event_type': 'MONITOR'})]
+
+    def test_the_current_action_records_error_reason_and_event(self):
+        self.assertEqual('ERROR', self.failed())
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(
+            ('ERROR', 'probe setting count must be positive', 1, ACTION),
+            (stored.status, stored.monitor_error, stored.monitor_failures,
+             stored.action_id))
+        self.assertEqual(
+            [('ERROR', {'monitor': 'start failed', 'action_id': ACTION,
+                        'reason': 'probe setting count must be positive'})],
+            self.monitor_events())
+        self.assertEqual('ERROR', self.failed('again'))
+        self.assertEqual(2, db_api.vim_get(self.context,
+                                           self.vim.id).monitor_failures)
+
+    def test_a_stale_action_gets_bad_action_and_writes_nothing(self):
+        before = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual('bad_action', self.failed(action_id=OLD_ACTION))
+        self.assertEqual('bad_action', self.failed(
+            vim_id='00000000-0000-4000-8000-00000000dead'))
+        after = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('PENDING', None, 0, before.updated_at),
+                         (after.status, after.monitor_error,
+                          after.monitor_failures, after.updated_at))
+        self.assertEqual([], self.monitor_events())
+
+    def test_a_long_reason_is_cut_and_an_empty_one_named(self):
+        self.failed('x' * 5000)
+        stored = db_api.vim_get(self.context, self.vim.id).monitor_error
+        self.assertEqual(manager.MAX_REASON_LENGTH, len(stored))
+        self.assertTrue(stored.endswith('...'))
+        self.failed('  ')
+        self.assertEqual('no reason given', db_api.vim_get(
+            self.context, self.vim.id).monitor_error)
+
+    def assertInvalid(self, fragment, **kwargs):
+        error = self.assertRaises(rpc_dispatcher.ExpectedException,
+                                  self.manager.monitor_failed, self.context,
+                                  **kwargs)
+        cause = error.exc_info[1]
+        self.assertIsInstance(cause, exception.InvalidRpcCall)
+        self.assertIn('Invalid call of monitor_failed: ',
+                      cause.format_message())
+        self.assertIn(fragment, cause.format_message())
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('PENDING', 0),
+                         (stored.status, stored.monitor_failures))
+        self.assertEqual([], self.monitor_events())
+
+    def test_bad_arguments_are_refused(self):
+        self.assertInvalid('missing reason, unexpected none',
+                           vim_id=self.vim.id, action_id=ACTION)
+        self.assertInvalid('missing none, unexpected status',
+                           vim_id=self.vim.id, action_id=ACTION,
+                           reason='r', status='ERROR')
+        self.assertInvalid('reason must be str, not dict',
+                           vim_id=self.vim.id, action_id=ACTION,
+                           reason={'error': 'r'})
+        self.assertInvalid('action_id must be str, not NoneType',
+                           vim_id=self.vim.id, action_id=None, reason='r')
+        self.assertInvalid('vim_id must be a non-empty string',
+                           vim_id='', action_id=ACTION, reason='r')
+        self.assertInvalid('action_id must be a non-empty string',
+                           vim_id=self.vim.id, action_id='a' * 37,
+                           reason='r')

@@ -86,6 +86,60 @@ class TestReconciler(base.DbTestCase):
         self.assertIsNone(repaired.monitor_error)
         self.assertIsNotNone(repaired.workflow_id)
 
+    def at(self, seconds):
+        """Let the reconciler and the database see time start + seconds."""
+        self.now = self.start + datetime.timedelta(seconds=seconds)
+
+    def test_a_failing_monitor_is_retried_with_a_doubling_wait(self):
+        self.start = self.now = timeutils.utcnow()
+        self.useFixture(base.fixtures.MockPatch(
+            'oslo_utils.timeutils.utcnow', side_effect=lambda: self.now))
+        self.flags(group='reconciler', retry_after=60, max_retry_after=200)
+        self.monitors.fail_create = exception.MistralUnavailable(
+            url='x', reason='down')
+        vim = self._vim('failing')
+        elapsed = 0
+        # Waits of 60, 120, then the cap (200) after the 1st, 2nd, 3rd and
+        # 4th failure in a row.
+        for failures, wait in ((1, 60), (2, 120), (3, 200), (4, 200)):
+            self.assertEqual(failures, db_api.vim_get(
+                self.context, vim.id).monitor_failures)
+            self.at(elapsed + wait - 1)
+            self.reconciler.run_once(self.context)
+            self.assertEqual(failures, len(self.monitors_tried(vim)))
+            elapsed += wait
+            self.at(elapsed)
+            self.reconciler.run_once(self.context)
+            self.assertEqual(failures + 1, len(self.monitors_tried(vim)))
+        failed = db_api.vim_get(self.context, vim.id)
+        self.assertEqual(('ERROR', 5), (failed.status,
+                                         failed.monitor_failures))
+
+    def monitors_tried(self, vim):
+        # Every attempt, failed or not, is one create() or one MONITOR
+        # event with set-up failed.
+        return [e for e in db_api.event_get_all(
+            self.context, filters={'resource_id': vim.id,
+                                   'event_type': 'MONITOR'})
+            if e.event_details.get('monitor') == 'set-up failed']
+
+    def test_a_monitor_that_works_again_resets_the_back_off(self):
+        self.monitors.fail_create = exception.MistralUnavailable(
+            url='x', reason='down')
+        vim = self._vim('failing')
+        self.monitors.fail_create = None
+        self.flags(group='reconciler', retry_after=5)
+        self.useFixture(base.fixtures.MockPatch(
+            'oslo_utils.timeutils.utcnow', return_value=(
+                timeutils.utcnow() + datetime.timedelta(seconds=10))))
+        self.assertEqual((1, 0), self.reconciler.run_once(self.context))
+        repaired = db_api.vim_get(self.context, vim.id)
+        self.assertEqual(1, repaired.monitor_failures)
+        db_api.vim_monitor_report(self.context, vim.id, repaired.action_id,
+                                  'REACHABLE')
+        self.assertEqual(0, db_api.vim_get(self.context,
+                                           vim.id).monitor_failures)
+
     def test_orphaned_workflows_old_enough_are_removed(self):
         vim = self._vim('kept')
         wanted = mistral.MonitorWorkflow(
@@ -257,8 +311,9 @@ class TestReconcilerPass(base.DbTestCase):
         for vim in (expired, free):
             stored = db_api.vim_get(self.context, vim.id)
             self.assertNotEqual(vim.action_id, stored.action_id)
-            self.assertNotIn(stored.repair_claim,
-                             (None, 'a-dead-conductor'))
+            # Repaired, and the pass's claim released at its end.
+            self.assertEqual((None, None), (stored.repair_claim,
+                                            stored.repair_claim_until))
         self.assertNotIn(claimed.id, [vim_id for vim_id, *_rest
                                       in self.monitors.created[3:]])
         self.assertEqual(

@@ -17,6 +17,8 @@ so these tests see the exchange, topic, version, method and arguments that
 go on the wire, and the exceptions that come back.
 """
 
+from unittest import mock
+
 from oslo_config import cfg
 import oslo_messaging as messaging
 
@@ -25,20 +27,33 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import manager
 from tacker_vimmon.conductor import rpcapi
+from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 
 class RecordingEndpoint:
-    """Answers update_vim like the conductor and keeps what it got."""
+    """Answers like the conductor (1.2) and keeps what it got."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.2')
 
     def __init__(self):
         self.calls = []
+        self.failures = []
 
     def update_vim(self, context, **kwargs):
         self.calls.append((context, kwargs))
         return kwargs['status']
+
+    def monitor_failed(self, context, **kwargs):
+        self.failures.append((context, kwargs))
+        return 'ERROR'
+
+
+class OneZeroEndpoint(RecordingEndpoint):
+    """A conductor of an older release, in a rolling upgrade."""
+
+    target = messaging.Target(version='1.0')
 
 
 class RefusingEndpoint(RecordingEndpoint):
@@ -84,10 +99,10 @@ class TestConductorAPI(base.TestCase):
 
     def test_client_target(self):
         api = self.api()
-        self.assertEqual('1.1', rpcapi.ConductorAPI.RPC_API_VERSION)
+        self.assertEqual('1.2', rpcapi.ConductorAPI.RPC_API_VERSION)
         self.assertEqual('tacker_vimmon', api.client.target.exchange)
         self.assertEqual('tacker_vimmon_conductor', api.client.target.topic)
-        self.assertEqual('1.1', api.client.target.version)
+        self.assertEqual('1.2', api.client.target.version)
 
     def test_manager_target_matches_client_version(self):
         self.assertEqual(rpcapi.ConductorAPI.RPC_API_VERSION,
@@ -116,11 +131,71 @@ class TestConductorAPI(base.TestCase):
         self.assertIn('Invalid call of update_vim: no', str(error))
 
     def test_newer_version_is_refused_by_a_1_0_server(self):
-        self.serve(RecordingEndpoint())
+        self.serve(OneZeroEndpoint())
         client = self.api(version_cap='1.1').client.prepare(version='1.1')
         self.assertRaises(messaging.UnsupportedVersion, client.call,
                           self.context, 'update_vim', vim_id='v',
                           status='REACHABLE', action_id='a')
+
+
+    def test_monitor_failed_sends_the_1_2_contract(self):
+        endpoint = self.serve(RecordingEndpoint())
+        answer = self.api().monitor_failed(self.context, 'vim-1',
+                                           'action-1', 'no ICMP')
+        self.assertEqual('ERROR', answer)
+        [(_context, kwargs)] = endpoint.failures
+        self.assertEqual({'vim_id': 'vim-1', 'action_id': 'action-1',
+                          'reason': 'no ICMP'}, kwargs)
+
+    def test_each_method_asks_for_the_version_it_needs(self):
+        api = self.api()
+        with mock.patch.object(api, 'client') as client:
+            api.update_vim(self.context, 'v', 'REACHABLE', 'a')
+            api.monitor_failed(self.context, 'v', 'a', 'why')
+        self.assertEqual(
+            [mock.call(version='1.0', timeout=10),
+             mock.call(version='1.2', timeout=10)],
+            client.prepare.call_args_list)
+
+    def test_monitor_failed_is_refused_by_a_1_0_server(self):
+        self.serve(OneZeroEndpoint())
+        self.assertRaises(messaging.UnsupportedVersion,
+                          self.api().monitor_failed, self.context, 'v', 'a',
+                          'why')
+
+
+class TestAgainstTheManager(base.DbTestCase):
+    """The real endpoints: a 1.0 caller still works beside 1.2 ones."""
+
+    def setUp(self):
+        super().setUp()
+        self.transport = rpc.get_transport_for(cfg.ConfigOpts(), 'fake://')
+        self.addCleanup(self.transport.cleanup)
+        server = rpc.get_server(
+            rpc.target('tacker_vimmon_conductor', server='test-host'),
+            [manager.ConductorManager()], transport=self.transport)
+        server.start()
+        self.addCleanup(server.wait)
+        self.addCleanup(server.stop)
+        self.vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
+            action_id='action-1'))
+
+    def test_a_1_0_caller_and_a_1_2_caller(self):
+        old = rpcapi.ConductorAPI(transport=self.transport, version_cap='1.0')
+        self.assertEqual('REACHABLE', old.update_vim(
+            self.context, self.vim.id, 'REACHABLE', 'action-1'))
+        new = rpcapi.ConductorAPI(transport=self.transport)
+        self.assertEqual('ERROR', new.monitor_failed(
+            self.context, self.vim.id, 'action-1', 'no ICMP'))
+        self.assertEqual('bad_action', new.monitor_failed(
+            self.context, self.vim.id, 'action-0', 'no ICMP'))
+        self.assertEqual('ERROR', db_api.vim_get(self.context,
+                                                 self.vim.id).status)
+
+    def test_a_capped_client_does_not_send_monitor_failed(self):
+        old = rpcapi.ConductorAPI(transport=self.transport, version_cap='1.0')
+        self.assertRaises(messaging.RPCVersionCapError, old.monitor_failed,
+                          self.context, self.vim.id, 'action-1', 'why')
 
 
 class TestPrivateTransport(base.TestCase):

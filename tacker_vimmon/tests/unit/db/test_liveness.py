@@ -268,8 +268,8 @@ class TestClaimRepairs(LivenessTestCase):
 
     def claim(self, claim, limit=100, claim_until=None):
         return [vim.id for vim in db_api.vim_monitors_claim_repairs(
-            self.context, silent_since=self.silent_since,
-            retry_before=self.retry_before, claim=claim,
+            self.context, timeutils.utcnow(), silent_after=20,
+            retry_after=60, max_retry_after=3600, claim=claim,
             claim_until=claim_until or self.now + 120 * SECOND,
             limit=limit)]
 
