@@ -17,6 +17,8 @@ are started with the documented command and stopped with SIGTERM.
 """
 
 import concurrent.futures
+import os
+import signal
 import threading
 import time
 
@@ -26,6 +28,8 @@ from oslo_db.sqlalchemy import test_fixtures
 import oslo_messaging as messaging
 import sqlalchemy as sa
 
+from tacker_vimmon.action import loop
+from tacker_vimmon.action import runtime
 from tacker_vimmon.common import exception
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import rpcapi
@@ -374,6 +378,100 @@ class TestConductorStop(ConductorTestBase):
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = "
                 "current_database() AND wait_event_type = 'Lock'")).scalar()
 
+
+
+class _NoCallLost:
+    """One of two conductors stops or dies under 8 monitors' reports.
+
+    The callers are the monitor action's own reporter (the executor's
+    Runtime, on its own configuration file): a report is lost only if it
+    ends in ConductorUnreachable, and every report must be answered within
+    report_timeout plus a second.
+    """
+
+    backend = 'postgresql'
+    REPORT_TIMEOUT = 3.0
+
+    def reporters(self, vim_ids):
+        path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
+                            'tacker-vimmon-monitor.conf')
+        base.write_config(path, {
+            'DEFAULT': {'transport_url': self.vhost.transport_url},
+            'vim_monitor': {'report_timeout': self.REPORT_TIMEOUT}})
+        monitors = runtime.Runtime(runtime.load_config(path))
+        self.addCleanup(monitors.transport.cleanup)
+        return [monitors.reporter(vim_id, OLD_ACTION) for vim_id in vim_ids]
+
+    def check_no_call_lost(self, fault, graceful):
+        """:param graceful: the victim stops in order, answering every call
+            it took: then no report even needs sending again.
+        """
+        vim_ids = [self.new_vim(name='edge-%d' % i) for i in range(8)]
+        answers, lost = [], []
+        stop = threading.Event()
+
+        def caller(report):
+            statuses = ('REACHABLE', 'UNREACHABLE')
+            count = 0
+            while not stop.is_set():
+                count += 1
+                status = statuses[count % 2]
+                started = time.monotonic()
+                try:
+                    answer = report(status)
+                except loop.ConductorUnreachable as error:
+                    lost.append((status, str(error)))
+                    continue
+                answers.append((started, time.monotonic() - started,
+                                status, answer))
+
+        victim, survivor = self.conductors
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(caller, report)
+                       for report in self.reporters(vim_ids)]
+            base.wait_for(lambda: len(answers) >= 80, 30,
+                          message='calls before the fault')
+            at = time.monotonic()
+            fault(self.processes[victim])
+            base.wait_for(lambda: not self.processes[victim].running(), 60,
+                          message='%s to end' % victim)
+            base.wait_for(
+                lambda: sum(1 for t, *_r in answers if t > at) >= 200, 60,
+                message='calls after the fault')
+            stop.set()
+            for future in futures:
+                future.result()
+
+        self.assertEqual([], lost)
+        self.assertEqual([], [(s, a) for _t, _d, s, a in answers if s != a])
+        slowest = max(took for _t, took, _s, _a in answers)
+        per_try = self.REPORT_TIMEOUT / runtime.REPORT_ATTEMPTS
+        self.assertLessEqual(slowest, per_try
+                             if graceful else self.REPORT_TIMEOUT + 1)
+        self.assertNotIn('Traceback', self.processes[survivor].log())
+
+
+class TestNoCallLostOnSigterm(_NoCallLost, ConductorTestBase):
+
+    def test_sigterm_of_one_conductor_loses_no_call(self):
+        self.check_no_call_lost(lambda victim: victim.begin_stop(),
+                                graceful=True)
+
+
+class TestNoCallLostOnMasterKill(_NoCallLost, ConductorTestBase):
+
+    def test_kill_of_a_conductors_master_loses_no_call(self):
+        # The worker sees its parent gone and stops itself.
+        self.check_no_call_lost(
+            lambda victim: os.kill(victim.process.pid, signal.SIGKILL),
+            graceful=True)
+
+
+class TestNoCallLostOnCrash(_NoCallLost, ConductorTestBase):
+
+    def test_a_crashed_conductor_loses_no_call(self):
+        # Master and worker at once: the calls it had taken are sent again.
+        self.check_no_call_lost(lambda victim: victim.kill(), graceful=False)
 
 
 class TestConductorStartCheck(ConductorTestBase):
