@@ -18,6 +18,8 @@ travel over RPC unchanged (this module is in the allowed remote exception
 modules), so the API can answer a conductor's error with the right code.
 """
 
+import sys
+
 from oslo_log import log as logging
 
 from tacker_vimmon.i18n import _
@@ -222,3 +224,15 @@ class MonitorConfigNotFound(TackerVimmonException):
                 '%(env)s in the environment of Mistral\'s executor to where '
                 'it is.')
     code = 503
+
+
+def exit_at_start(error):
+    """Refuse to start a service: log and print why, then exit 2.
+
+    For the start-up checks (schema, keys, settings): the message says what
+    to do, and systemd units keep 2 from restarting in a loop.
+    """
+    message = error.format_message()
+    LOG.error('%s', message)
+    print(message, file=sys.stderr)
+    raise SystemExit(2)

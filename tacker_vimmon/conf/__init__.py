@@ -22,7 +22,6 @@ executor, has options of its own (``tacker_vimmon.action.options``).
 """
 
 import shlex
-import sys
 
 from oslo_config import cfg
 from oslo_log import log
@@ -32,7 +31,6 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.conf import opts
 
 CONF = cfg.CONF
-LOG = log.getLogger(__name__)
 
 
 def register_opts(conf=CONF):
@@ -96,6 +94,4 @@ def require_consistent_settings(conf=CONF):
     try:
         check_settings(conf)
     except exception.InconsistentSettings as error:
-        LOG.error('%s', error.format_message())
-        print(error.format_message(), file=sys.stderr)
-        raise SystemExit(2)
+        exception.exit_at_start(error)

@@ -17,19 +17,15 @@ upgrade head``); no service creates tables. A service whose database is not
 at the head revision refuses to start and says which command to run.
 """
 
-import sys
 
 from alembic import command as alembic_command
 from alembic import config as alembic_config
 from alembic import migration as alembic_migration
 from alembic import script as alembic_script
-from oslo_log import log as logging
 
 from tacker_vimmon import conf as vimmon_conf
 from tacker_vimmon.common import exception
 from tacker_vimmon.db import api as db_api
-
-LOG = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = 'tacker_vimmon.db:migrations'
 UPGRADE_COMMAND = 'tacker-vimmon-db-manage'
@@ -91,6 +87,4 @@ def require_current_schema(engine=None):
     try:
         check_schema_current(engine)
     except exception.DatabaseNotAtHead as error:
-        LOG.error('%s', error.format_message())
-        print(error.format_message(), file=sys.stderr)
-        raise SystemExit(2)
+        exception.exit_at_start(error)

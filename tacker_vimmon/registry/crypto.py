@@ -21,7 +21,6 @@ a shared directory reaches every API node without a restart.
 """
 
 import os
-import sys
 import tempfile
 
 from cryptography import fernet
@@ -139,7 +138,5 @@ def require_keys(repository=None):
     """The start-up check of the API: exit 2 if there is no key."""
     repository = repository or KeyRepository()
     if not repository.indexes():
-        error = exception.VimKeysMissing(path=repository.path)
-        LOG.error('%s', error.format_message())
-        print(error.format_message(), file=sys.stderr)
-        raise SystemExit(2)
+        exception.exit_at_start(
+            exception.VimKeysMissing(path=repository.path))

@@ -31,6 +31,7 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import models
 from tacker_vimmon.workflow import definition
+from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral
 from tacker_vimmon.workflow import rpcapi as wakeup_rpcapi
 
@@ -226,3 +227,18 @@ class ScriptedMistral:
         for vim_id, workflow_id in list(self.vim_workflows.items()):
             if workflow in (workflow_id, definition.workflow_name(vim_id)):
                 del self.vim_workflows[vim_id]
+
+
+class ScriptedLifecycle:
+    """A real MonitorLifecycle on a ScriptedMistral, with wake-ups recorded.
+
+    ``monitors`` is the ScriptedMistral, ``woken`` the action_ids woken,
+    ``lifecycle`` the MonitorLifecycle.
+    """
+
+    def __init__(self, conf):
+        self.monitors = ScriptedMistral()
+        self.woken = []
+        self.lifecycle = lifecycle.MonitorLifecycle(
+            conf, monitors=self.monitors.api,
+            wakeups=recording_wakeups(self.woken))

@@ -15,7 +15,6 @@
 from tacker_vimmon.api import app
 from tacker_vimmon.tests import base
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
-from tacker_vimmon.workflow import lifecycle
 
 OPENSTACK_VIM = {'vim': {
     'name': 'os', 'type': 'openstack', 'auth_url': 'http://127.0.0.2:5000',
@@ -29,11 +28,9 @@ class TestMonitorHookup(base.ApiTestCase):
         super().setUp()
         # Nothing here may reach out: no Keystone check, Mistral scripted.
         self.flags(group='vim', validate_credentials=False)
-        self.monitors = vimmon_fixtures.ScriptedMistral()
-        self.woken = []
-        self.app = app.setup_app(self.conf.conf, lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors.api,
-            wakeups=vimmon_fixtures.recording_wakeups(self.woken)))
+        scripted = vimmon_fixtures.ScriptedLifecycle(self.conf.conf)
+        self.monitors, self.woken = scripted.monitors, scripted.woken
+        self.app = app.setup_app(self.conf.conf, scripted.lifecycle)
 
     def register(self):
         response = self.request('POST', '/v1.0/vims', OPENSTACK_VIM)

@@ -127,10 +127,8 @@ class TestUnknownStatus(base.ApiTestCase):
         self.flags(group='vim', validate_credentials=False)
         self.flags(group='vim_monitor', enabled=True)
         self.flags(group='reconciler', silent_after=20)
-        self.monitors = vimmon_fixtures.ScriptedMistral()
-        self.lifecycle = lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors.api,
-            wakeups=vimmon_fixtures.recording_wakeups([]))
+        scripted = vimmon_fixtures.ScriptedLifecycle(self.conf.conf)
+        self.monitors, self.lifecycle = scripted.monitors, scripted.lifecycle
         self.app = self.make_app()
 
     def make_app(self):

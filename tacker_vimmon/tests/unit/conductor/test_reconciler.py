@@ -24,7 +24,6 @@ from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.workflow import definition
-from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral
 
 LONG_AGO = timeutils.utcnow() - datetime.timedelta(hours=1)
@@ -41,11 +40,9 @@ class TestReconciler(base.DbTestCase):
 
     def setUp(self):
         super().setUp()
-        self.monitors = vimmon_fixtures.ScriptedMistral()
-        self.woken = []
-        self.lifecycle = lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors.api,
-            wakeups=vimmon_fixtures.recording_wakeups(self.woken))
+        scripted = vimmon_fixtures.ScriptedLifecycle(self.conf.conf)
+        self.monitors, self.woken, self.lifecycle = (
+            scripted.monitors, scripted.woken, scripted.lifecycle)
         self.reconciler = reconciler.Reconciler(self.lifecycle,
                                                 self.monitors.api)
 
@@ -214,11 +211,9 @@ class TestReconcilerPass(base.DbTestCase):
         self.useFixture(vimmon_fixtures.Database(
             'sqlite:///%s' % self.useFixture(
                 base.fixtures.TempDir()).join('vimmon.db')))
-        self.monitors = vimmon_fixtures.ScriptedMistral()
-        self.woken = []
-        self.lifecycle = lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors.api,
-            wakeups=vimmon_fixtures.recording_wakeups(self.woken))
+        scripted = vimmon_fixtures.ScriptedLifecycle(self.conf.conf)
+        self.monitors, self.woken, self.lifecycle = (
+            scripted.monitors, scripted.woken, scripted.lifecycle)
         self.reconciler = reconciler.Reconciler(self.lifecycle,
                                                 self.monitors.api)
         self.addCleanup(timeutils.clear_time_override)

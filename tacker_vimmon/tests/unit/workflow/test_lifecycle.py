@@ -23,11 +23,9 @@ class LifecycleTestCase(base.DbTestCase):
 
     def setUp(self):
         super().setUp()
-        self.monitors = vimmon_fixtures.ScriptedMistral()
-        self.woken = []
-        self.lifecycle = lifecycle.MonitorLifecycle(
-            self.conf.conf, monitors=self.monitors.api,
-            wakeups=vimmon_fixtures.recording_wakeups(self.woken))
+        scripted = vimmon_fixtures.ScriptedLifecycle(self.conf.conf)
+        self.monitors, self.woken, self.lifecycle = (
+            scripted.monitors, scripted.woken, scripted.lifecycle)
         self.vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values(
             action_id='first-action'))
 
