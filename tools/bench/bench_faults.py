@@ -24,8 +24,14 @@ VIM is UNKNOWN, until every VIM is monitored again, until a host downed
 after the fault is shown UNREACHABLE, and the longest time that host was
 still shown REACHABLE after the fault.
 
-Faults: ``executor`` (SIGKILL of Mistral's executor, a new one started at
-once, one host taken down right after).
+Faults:
+
+* executor kill -9: SIGKILL of Mistral's executor, a new one started at
+  once, one host taken down right after;
+* conductor SIGTERM, conductor master kill -9, conductor crash (master and
+  worker killed): one of two conductors, while 8 callers (the monitor
+  action's own reporter) report in a loop; the calls lost are those that
+  ended unanswered, and the slowest answer is shown too.
 
 Needs root (namespaces, routes) and tools/mistral/setup-mistral-venv.sh.
 
@@ -33,13 +39,24 @@ Needs root (namespaces, routes) and tools/mistral/setup-mistral-venv.sh.
 """
 
 import argparse
+import concurrent.futures
 import os
+import signal
 import sys
+import threading
 import time
 
 import fixtures
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import uuidutils
 import requests
 
+from tacker_vimmon.action import loop
+from tacker_vimmon.action import runtime
+from tacker_vimmon.common import context as vimmon_context
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
@@ -49,6 +66,10 @@ from tacker_vimmon.tests.functional.api import api_server
 
 POLL = 0.5
 NETNS_HOSTS = 3
+CALLERS = 8
+# Calls before a conductor fault, and after it on the other conductor.
+CALLS_BEFORE = 80
+CALLS_AFTER = 200
 
 
 class Stack(fixtures.Fixture):
@@ -65,8 +86,9 @@ class Stack(fixtures.Fixture):
         database = self.useFixture(base.RealDatabase('postgresql'))
         url = database.url.render_as_string(hide_password=False)
         vhost = self.useFixture(rabbit.RabbitVhost())
-        config = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                              'tacker-vimmon-monitor.conf')
+        self.monitor_config = config = os.path.join(
+            self.useFixture(fixtures.TempDir()).path,
+            'tacker-vimmon-monitor.conf')
         base.write_config(config, {
             'DEFAULT': {'transport_url': vhost.transport_url}})
         self.mistral = self.useFixture(mistral.MistralFixture(
@@ -81,9 +103,16 @@ class Stack(fixtures.Fixture):
         }
         self.api = self.useFixture(api_server.ApiServerProcess(
             url, sections=shared))
-        self.conductor = self.useFixture(processes.ConductorProcess(
-            vhost.transport_url, url, 'bench-conductor', upgrade=False,
-            conf=dict(shared, reconciler={'enabled': True})))
+        self.conductors = [self.useFixture(processes.ConductorProcess(
+            vhost.transport_url, url, 'bench-conductor-%d' % index,
+            upgrade=False, conf=dict(shared, reconciler={'enabled': True})))
+            for index in range(2)]
+        # The callers' VIM rows are written here, through the DB API.
+        facade = enginefacade.transaction_context()
+        facade.configure(connection=url)
+        self.addCleanup(lambda: facade.writer.get_engine().dispose())
+        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
+            db_api.main_context_manager, facade))
 
 
 class Operator:
@@ -160,8 +189,82 @@ def executor_crash(operator, stack, ids, timeout):
         'every VIM monitored again (s)': healed_at,
         'downed host UNREACHABLE (s)': unreachable_at,
         'downed host last shown REACHABLE (s)': reachable_last,
-        'calls lost': 'n/a',
     }
+
+
+class Callers:
+    """8 monitors' reporters reporting in a loop, on VIM rows of their own."""
+
+    def __init__(self, stack):
+        context = vimmon_context.get_admin_context()
+        self.reports = []
+        for index in range(CALLERS):
+            action_id = uuidutils.generate_uuid()
+            # A workflow_id, so that the reconciler leaves the row alone:
+            # these reports are its monitor.
+            vim = db_api.vim_create(context, vimmon_fixtures.vim_values(
+                name='caller-%d' % index, action_id=action_id,
+                workflow_id='bench-caller'))
+            self.reports.append((vim.id, action_id))
+        self.runtime = runtime.Runtime(runtime.load_config(
+            stack.monitor_config))
+        self.answers, self.lost = [], []
+        self._stop = threading.Event()
+        self._pool = concurrent.futures.ThreadPoolExecutor(CALLERS)
+        self._futures = [self._pool.submit(self._call, *report)
+                         for report in self.reports]
+
+    def _call(self, vim_id, action_id):
+        report = self.runtime.reporter(vim_id, action_id)
+        statuses = ('REACHABLE', 'UNREACHABLE')
+        count = 0
+        while not self._stop.is_set():
+            count += 1
+            started = time.monotonic()
+            try:
+                report(statuses[count % 2])
+            except loop.ConductorUnreachable:
+                self.lost.append(started)
+                continue
+            self.answers.append((started, time.monotonic() - started))
+
+    def since(self, moment):
+        return [took for at, took in self.answers if at >= moment]
+
+    def close(self):
+        self._stop.set()
+        for future in self._futures:
+            future.result()
+        self._pool.shutdown()
+        self.runtime.transport.cleanup()
+
+
+CONDUCTOR_FAULTS = (
+    ('conductor SIGTERM', lambda p: p.process.send_signal(signal.SIGTERM)),
+    ('conductor master kill -9',
+     lambda p: os.kill(p.process.pid, signal.SIGKILL)),
+    ('conductor crash (kill -9 of all)', lambda p: p.kill()),
+)
+
+
+def conductor_fault(callers, stack, index, fault, timeout):
+    """One conductor faulted under the callers; it is started again after."""
+    victim = stack.conductors[index % 2]
+    base.wait_for(lambda: len(callers.answers) >= CALLS_BEFORE, timeout,
+                  message='calls before the fault')
+    lost_before = len(callers.lost)
+    at = time.monotonic()
+    fault(victim)
+    base.wait_for(lambda: victim.process.poll() is not None, timeout,
+                  message='the conductor to end')
+    base.wait_for(lambda: len(callers.since(at)) >= CALLS_AFTER, timeout,
+                  message='calls after the fault')
+    after = callers.since(at)
+    lost = len(callers.lost) - lost_before
+    victim.start()
+    callers.answers.clear()
+    return {'calls lost': '%d of %d' % (lost, lost + len(after)),
+            'slowest answer (s)': max(after)}
 
 
 def fmt(value):
@@ -195,15 +298,25 @@ def main():
               % (time.monotonic() - started - took), flush=True)
         rows = [('executor kill -9', executor_crash(
             operator, stack, ids, args.timeout))]
+        callers = Callers(stack)
+        try:
+            for index, (name, fault) in enumerate(CONDUCTOR_FAULTS):
+                rows.append((name, conductor_fault(
+                    callers, stack, index, fault, args.timeout)))
+        finally:
+            callers.close()
     finally:
         stack.cleanUp()
-    columns = list(rows[0][1])
-    print('\n| fault (%d VIMs, one executor) | %s |'
+    columns = []
+    for _name, figures in rows:
+        columns += [column for column in figures if column not in columns]
+    print('\n| fault (%d VIMs, one executor, two conductors) | %s |'
           % (args.vims, ' | '.join(columns)))
     print('|---|%s|' % '|'.join('---' for _ in columns))
     for name, figures in rows:
         print('| %s | %s |' % (name, ' | '.join(
-            fmt(figures[column]) for column in columns)))
+            fmt(figures[column]) if column in figures else '-'
+            for column in columns)))
 
 
 if __name__ == '__main__':
