@@ -23,6 +23,7 @@ import datetime
 import time
 
 import requests
+import sqlalchemy as sa
 from testtools import content
 
 from tacker_vimmon.tests.functional import base
@@ -137,3 +138,107 @@ class TestBrokerRestart(_FaultsTestCase):
         # And it goes on working: a host downed now is seen.
         self.hosts[0].set_down()
         self.wait_status(vim['id'], 'UNREACHABLE', monitoring.DETECT_BOUND)
+
+
+class TestDatabaseConnectionLoss(_FaultsTestCase):
+    """Every connection to tacker-vimmon's database is cut at once."""
+
+    HOSTS = 2
+    VIM_MONITOR = {'heartbeat_interval': 2}
+
+    def cut_connections(self):
+        """Terminate every backend of this test's database (only)."""
+        with self.database.engine.connect() as connection:
+            cut = connection.execute(sa.text(
+                'SELECT count(pg_terminate_backend(pid)) '
+                'FROM pg_stat_activity WHERE datname = current_database() '
+                'AND pid <> pg_backend_pid()')).scalar()
+        # The API's, the conductor's (reports, reconciler) at least.
+        self.assertGreaterEqual(cut, 2)
+
+    def test_the_api_and_the_conductor_recover_by_themselves(self):
+        ids = self.register_many(3)
+        self.wait_all(ids, 'REACHABLE', monitoring.REACHABLE_BOUND * 2)
+
+        cut_at = _utcnow()
+        self.cut_connections()
+        started = time.monotonic()
+        answers = []
+
+        def answers_again():
+            listed = requests.get(self.api.url + '/v1.0/vims', timeout=30)
+            created = requests.post(self.api.url + '/v1.0/vims', json={
+                'vim': {'name': 'after-cut-%d' % len(answers),
+                        'type': 'openstack',
+                        'auth_url': 'http://127.1.9.%d:5000/v3'
+                        % (len(answers) + 10),
+                        'auth_cred': {'username': 'u', 'password': 'p',
+                                      'user_domain_name': 'Default'},
+                        'vim_project': {'name': 'nfv',
+                                        'project_domain_name': 'Default'}}},
+                timeout=60)
+            answers.append((listed.status_code, created.status_code))
+            return answers[-1] == (200, 201)
+        base.wait_for(answers_again, DB_RECOVERY_BOUND, interval=0.2,
+                      message='the API answering again after the cut')
+        self.addDetail('api-after-cut', content.text_content(
+            '%.1f s, answers %s' % (time.monotonic() - started, answers)))
+        # Failing during the cut is allowed only as "try again".
+        for code in (code for pair in answers for code in pair):
+            self.assertIn(code, (200, 201, 503), answers)
+
+        # The conductor stores reports again: check-ins and a change.
+        self.hosts[0].set_down()
+        expected = dict.fromkeys(ids, 'REACHABLE')
+        expected[ids[0]] = 'UNREACHABLE'
+        base.wait_for(lambda: self.reported_since(cut_at, expected),
+                      monitoring.CHECK_INTERVAL + monitoring.DETECT_BOUND,
+                      interval=0.5, message='reports stored after the cut')
+        self.assertNotIn('Traceback', self.conductor.log())
+
+
+class TestMistralRestart(_FaultsTestCase):
+    """Mistral's api and engine restart; its executor runs on."""
+
+    HOSTS = 2
+    SEPARATE_EXECUTOR = True
+    VIM_MONITOR = {'heartbeat_interval': 2}
+    RECONCILER = {'enabled': True, 'interval': 2, 'retry_after': 5,
+                  'silent_after': 20}
+
+    def running_actions(self, ids):
+        return {vim_id: [self.action_id_of(execution) for execution in
+                         self.monitor_executions(vim_id)]
+                for vim_id in ids}
+
+    def test_running_monitors_are_untouched_and_set_ups_healed(self):
+        ids = self.register_many(3)
+        self.wait_all(ids, 'REACHABLE', monitoring.REACHABLE_BOUND * 2)
+        actions = self.running_actions(ids)
+
+        self.mistral.stop_api_engine()
+        stopped_at = _utcnow()
+        late = self.register('late', 'http://%s:5000/v3'
+                             % self.hosts[1].ipv4)
+        self.assertEqual('ERROR', late['status'])
+        self.assertIn('Mistral', late['monitor_error'])
+        # Mistral being away changes nothing for the running monitors:
+        # they report (a host downed now is seen) and check in.
+        self.hosts[0].set_down()
+        expected = dict.fromkeys(ids, 'REACHABLE')
+        expected[ids[0]] = 'UNREACHABLE'
+        base.wait_for(lambda: self.reported_since(stopped_at, expected),
+                      monitoring.CHECK_INTERVAL + monitoring.DETECT_BOUND,
+                      interval=0.5, message='reports while Mistral is away')
+
+        self.mistral.start_api_engine()
+        back = time.monotonic()
+        self.wait_status(late['id'], 'REACHABLE', monitoring.HEAL_BOUND)
+        self.addDetail('seconds-to-heal', content.text_content(
+            '%.1f' % (time.monotonic() - back)))
+        self.assertNotIn('monitor_error', self.vim(late['id']))
+        # The monitors that ran through the outage are the same ones.
+        self.assertEqual(actions, self.running_actions(ids))
+        vims = self.vims()
+        self.assertEqual(expected, {vim_id: vims[vim_id]['status']
+                                    for vim_id in ids})
