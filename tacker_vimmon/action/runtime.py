@@ -22,7 +22,6 @@ import os
 import threading
 import time
 
-import kombu.exceptions
 from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -57,8 +56,7 @@ FIRST_FAILURE_RETRY_DELAY = 1.0
 # most of it in MessagingException, but not a failure to open a new pooled
 # connection, which comes as kombu's OperationalError (seen with a
 # private broker stopped): let through, it would end the monitor's loop.
-BROKER_ERRORS = (messaging.MessagingException, kombu.exceptions.KombuError,
-                 OSError)
+BROKER_ERRORS = heartbeat.BROKER_ERRORS
 
 _lock = threading.Lock()
 _runtime = None

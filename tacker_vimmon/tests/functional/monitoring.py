@@ -62,8 +62,10 @@ class MonitoringTestCase(base.FunctionalTestCase):
     SEPARATE_EXECUTOR = False
     # tacker-vimmon's services and monitors on a RabbitMQ node of the
     # test's own (self.broker, rabbit.PrivateRabbit), to stop and restart;
-    # Mistral keeps a vhost of its own on the machine's broker.
+    # Mistral on a vhost of its own there too (as it shares the broker in
+    # a deployment), or with False on one of the machine's broker.
     PRIVATE_BROKER = False
+    MISTRAL_ON_PRIVATE_BROKER = True
     # Options of the API server and the conductor.
     VIM_MONITOR = {}
     RECONCILER = {'enabled': True, 'interval': 5, 'retry_after': 5,
@@ -77,13 +79,17 @@ class MonitoringTestCase(base.FunctionalTestCase):
                                                       self.HOSTS)).hosts
         self.database = self.real_database('postgresql')
         db_url = self.database.url.render_as_string(hide_password=False)
+        mistral_url = None
         if self.PRIVATE_BROKER:
             self.broker = self.use_service(rabbit.PrivateRabbit())
             transport_url = self.broker.transport_url
+            if self.MISTRAL_ON_PRIVATE_BROKER:
+                mistral_url = self.broker.add_vhost('mistral')
         else:
             transport_url = self.use_service(
                 rabbit.RabbitVhost()).transport_url
         self.mistral = self.use_service(mistral.MistralFixture(
+            transport_url=mistral_url,
             thread_pool_size=self.EXECUTOR_THREADS,
             environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE':
                          self._action_config(transport_url)},

@@ -80,8 +80,7 @@ class _FaultsTestCase(monitoring.MonitoringTestCase):
             for vim_id, status in expected.items())
 
 
-class TestBrokerRestart(_FaultsTestCase):
-    """tacker-vimmon's broker restarts; every monitor reports again."""
+class _PrivateBrokerTestCase(_FaultsTestCase):
 
     HOSTS = 2
     PRIVATE_BROKER = True
@@ -92,6 +91,10 @@ class TestBrokerRestart(_FaultsTestCase):
     # No repairs: the monitors that ran before the restart must report,
     # not replacements made by the reconciler.
     RECONCILER = {'enabled': False, 'silent_after': 7201}
+
+
+class TestBrokerRestart(_PrivateBrokerTestCase):
+    """The broker restarts under tacker-vimmon and Mistral alike."""
 
     def test_every_monitor_reports_again_after_a_restart(self):
         ids = self.register_many(VIMS)
@@ -110,6 +113,17 @@ class TestBrokerRestart(_FaultsTestCase):
         self.addDetail('seconds-to-report-again', content.text_content(
             '%.1f (broker restart took %.1f s)'
             % (time.monotonic() - back, self.broker.start_seconds)))
+        # Mistral came through it too: a new monitor starts and reports.
+        late = self.register('after-restart', 'http://127.1.8.10:5000/v3')
+        self.wait_status(late['id'], 'REACHABLE',
+                         monitoring.REACHABLE_BOUND * 2)
+
+
+class TestBrokerAwayAtFirstReport(_PrivateBrokerTestCase):
+    """A new executor's first report meets the broker away."""
+
+    # Mistral must start the action while tacker-vimmon's broker is away.
+    MISTRAL_ON_PRIVATE_BROKER = False
 
     def test_a_first_report_while_the_broker_is_away(self):
         # The executor process has never reported: its first report sets
