@@ -166,9 +166,11 @@ class MistralFixture(fixtures.Fixture):
         self.log_path = os.path.join(self.directory, 'mistral.log')
         self.port = base.free_port()
         self.url = 'http://127.0.0.1:%d/v2' % self.port
+        # ``vhost``: the RabbitVhost made here, None on a given broker.
+        self.vhost = None
         if self.transport_url is None:
-            self.transport_url = self.useFixture(
-                rabbit.RabbitVhost()).transport_url
+            self.vhost = self.useFixture(rabbit.RabbitVhost())
+            self.transport_url = self.vhost.transport_url
         self.database = self.useFixture(_MistralDatabase(
             template_name(version), self._migrate))
         self.config_path = os.path.join(self.directory, 'mistral.conf')
