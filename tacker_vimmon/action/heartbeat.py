@@ -24,10 +24,16 @@ exit on 'bad_action'), which stays as it is.
 
 import threading
 
+import kombu.exceptions
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
 LOG = logging.getLogger(__name__)
+# The broker being away, expected and said in one line; anything else is
+# logged with its traceback. (oslo.messaging lets kombu's errors through
+# when it cannot open a new connection.)
+BROKER_ERRORS = (messaging.MessagingException, kombu.exceptions.KombuError,
+                 OSError)
 
 
 class Heartbeat:
@@ -93,8 +99,7 @@ class Heartbeat:
                 LOG.warning('Heartbeat of %(count)d monitor(s) not sent '
                             '(retrying every period): %(error)s',
                             {'count': len(action_ids), 'error': error},
-                            exc_info=not isinstance(
-                                error, messaging.MessagingException))
+                            exc_info=not isinstance(error, BROKER_ERRORS))
             self._sent_ok = False
             return
         if not self._sent_ok:

@@ -52,6 +52,11 @@ MIN_REPORT_TRY = 1.0
 # so before it gives up (1 s, then 2 s between the tries).
 FAILURE_REPORT_ATTEMPTS = 3
 FIRST_FAILURE_RETRY_DELAY = 1.0
+# What a call raises while the broker is away. oslo.messaging 18 wraps
+# most of it in MessagingException, but not a failure to open a new pooled
+# connection, which comes as kombu's OperationalError (seen with a
+# private broker stopped): let through, it would end the monitor's loop.
+BROKER_ERRORS = heartbeat.BROKER_ERRORS
 
 _lock = threading.Lock()
 _runtime = None
@@ -155,7 +160,7 @@ class Runtime:
                         timeout=per_try)
                 except messaging.MessagingTimeout:
                     continue
-                except messaging.MessagingException as error:
+                except BROKER_ERRORS as error:
                     raise loop.ConductorUnreachable(error)
             raise loop.ConductorUnreachable(
                 'no conductor answered %d tries of %.1f s'
@@ -187,7 +192,7 @@ class Runtime:
                             {'action': action_id, 'vim': vim_id,
                              'error': error})
                 return None
-            except messaging.MessagingException as error:
+            except BROKER_ERRORS as error:
                 LOG.warning('Could not tell a conductor that monitor '
                             '%(action)s of VIM %(vim)s cannot start '
                             '(attempt %(attempt)d of %(attempts)d): '

@@ -24,6 +24,7 @@ tacker_vimmon.workflow.rpcapi, and each process wakes those it runs.
 import os
 import socket
 import threading
+import time
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -33,6 +34,9 @@ from tacker_vimmon.common import rpc
 LOG = logging.getLogger(__name__)
 
 RPC_API_VERSION = '1.0'
+# Starting the listener again after a failure: 1 s, doubling up to 30 s.
+FIRST_RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 30.0
 
 
 class WakeupEndpoint:
@@ -86,6 +90,7 @@ class Listener:
         self._starting = False
         self._started = threading.Event()
         self._lock = threading.Lock()
+        self._sleep = time.sleep
 
     def register(self, action_id):
         self._start_once()
@@ -112,20 +117,26 @@ class Listener:
     def _serve(self):
         target = rpc.target(rpc.MONITOR_WAKEUP_TOPIC, server='%s-%d' % (
             socket.gethostname(), os.getpid()))
-        server = rpc.get_server(target, [self.endpoint],
-                                transport=self._transport)
-        try:
-            server.start()
-        except messaging.MessagingException as error:
-            # Monitors still exit at their next check-in: slower, not
-            # wrong. Not retried: the broker is what fails here, and the
-            # check-ins will say so too.
-            LOG.warning('Monitor wake-ups are off in this process: %s',
-                        error)
-            return
+        delay = FIRST_RETRY_DELAY
+        while True:
+            server = rpc.get_server(target, [self.endpoint],
+                                    transport=self._transport)
+            try:
+                server.start()
+                break
+            except Exception as error:
+                # Monitors still exit at their next check-in meanwhile:
+                # slower, not wrong. Tried again: a broker that went away
+                # during the start comes back, and wake-ups must too.
+                LOG.warning('Monitor wake-ups are off in this process for '
+                            'now (retrying in %(delay).0f s): %(error)s',
+                            {'delay': delay, 'error': error})
+                self._sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
         with self._lock:
             self._server = server
         self._started.set()
+        LOG.info('Monitor wake-ups are on in this process')
 
     def stop(self):
         with self._lock:

@@ -15,6 +15,7 @@
 import io
 import time
 
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 import webob
 import webob.dec
@@ -59,6 +60,10 @@ def _check_path(req):
                                      reason='not valid UTF-8')
 
 
+# Seconds a client is told to wait when the database is away.
+DB_RETRY_AFTER = 2
+
+
 class FaultWrapper(Middleware):
     """Turn every error into a TackerError body; log each request."""
 
@@ -74,6 +79,18 @@ class FaultWrapper(Middleware):
         except webob.exc.HTTPException as error:
             response = fault_response(error.code, type(error).__name__,
                                       error.explanation)
+        except db_exc.DBConnectionError as error:
+            # The database went away (restarted, or its connections cut):
+            # the request may succeed again in a moment, so not a 500.
+            # oslo.db replaces the dropped connections by itself.
+            LOG.warning('No database connection serving %(method)s '
+                        '%(path)s: %(error)s',
+                        {'method': req.method,
+                         'path': _raw_path(req.environ), 'error': error})
+            response = fault_response(
+                503, 'ServiceUnavailable',
+                'The database is not reachable right now; try again.')
+            response.retry_after = DB_RETRY_AFTER
         except Exception:
             LOG.exception('Unexpected error serving %s %s', req.method,
                           _raw_path(req.environ))

@@ -132,15 +132,21 @@ class MistralFixture(fixtures.Fixture):
     :param separate_executor: run the executor as a process of its own
         (``--server executor``) beside ``--server api,engine``, so that a
         test can kill it (``kill_executor``) and start a new one
-        (``start_executor``) as an executor host crash would
+        (``start_executor``) as an executor host crash would, or stop and
+        start the api and engine alone (``stop_api_engine``,
+        ``start_api_engine``) as a Mistral upgrade or crash would
+    :param transport_url: the broker Mistral uses (a vhost of its own);
+        by default a new vhost on the machine's broker
 
     ``url`` is the v2 endpoint, ``client`` a python-mistralclient client,
     ``log_path`` the server's log file.
     """
 
     def __init__(self, thread_pool_size=16, extra_config=None,
-                 environment=None, separate_executor=False):
+                 environment=None, separate_executor=False,
+                 transport_url=None):
         super().__init__()
+        self.transport_url = transport_url
         self.thread_pool_size = thread_pool_size
         self.extra_config = extra_config or {}
         self.environment = environment or {}
@@ -160,7 +166,11 @@ class MistralFixture(fixtures.Fixture):
         self.log_path = os.path.join(self.directory, 'mistral.log')
         self.port = base.free_port()
         self.url = 'http://127.0.0.1:%d/v2' % self.port
-        self.vhost = self.useFixture(rabbit.RabbitVhost())
+        # ``vhost``: the RabbitVhost made here, None on a given broker.
+        self.vhost = None
+        if self.transport_url is None:
+            self.vhost = self.useFixture(rabbit.RabbitVhost())
+            self.transport_url = self.vhost.transport_url
         self.database = self.useFixture(_MistralDatabase(
             template_name(version), self._migrate))
         self.config_path = os.path.join(self.directory, 'mistral.conf')
@@ -172,7 +182,7 @@ class MistralFixture(fixtures.Fixture):
     def _config(self, database_url, log_path):
         sections = {
             'DEFAULT': {
-                'transport_url': self.vhost.transport_url,
+                'transport_url': self.transport_url,
                 'executor_thread_pool_size': self.thread_pool_size,
                 'log_file': log_path,
                 'debug': 'False',
@@ -217,6 +227,9 @@ class MistralFixture(fixtures.Fixture):
         self.addCleanup(self.stop)
         if self.separate_executor:
             self.start_executor()
+        self._wait_answers()
+
+    def _wait_answers(self):
         try:
             base.wait_for(self._answers, START_TIMEOUT, interval=0.2,
                           message='Mistral API at %s' % self.url)
@@ -232,6 +245,20 @@ class MistralFixture(fixtures.Fixture):
                  self.config_path],
                 stdout=log, stderr=subprocess.STDOUT, env=env,
                 start_new_session=True)
+
+    def stop_api_engine(self):
+        """Stop the api and engine, leaving the executor running."""
+        if not self.separate_executor:
+            raise RuntimeError('the executor runs in the same process')
+        self.stop()
+
+    def start_api_engine(self):
+        """Start the api and engine again; wait until the API answers."""
+        if not self.separate_executor:
+            raise RuntimeError('the executor runs in the same process')
+        self.process = self._spawn(
+            os.path.join(VENV, 'bin', 'mistral-server'), 'api,engine')
+        self._wait_answers()
 
     def start_executor(self):
         """Start a (new) executor process (separate_executor only)."""

@@ -60,6 +60,12 @@ class MonitoringTestCase(base.FunctionalTestCase):
     EXECUTOR_THREADS = 8
     # Mistral's executor as a process of its own, to kill and restart.
     SEPARATE_EXECUTOR = False
+    # tacker-vimmon's services and monitors on a RabbitMQ node of the
+    # test's own (self.broker, rabbit.PrivateRabbit), to stop and restart;
+    # Mistral on a vhost of its own there too (as it shares the broker in
+    # a deployment), or with False on one of the machine's broker.
+    PRIVATE_BROKER = False
+    MISTRAL_ON_PRIVATE_BROKER = True
     # Options of the API server and the conductor.
     VIM_MONITOR = {}
     RECONCILER = {'enabled': True, 'interval': 5, 'retry_after': 5,
@@ -71,17 +77,26 @@ class MonitoringTestCase(base.FunctionalTestCase):
         guard = self.use_service(netns.ProbeGuard())
         self.hosts = self.useFixture(netns.NetnsHosts(guard,
                                                       self.HOSTS)).hosts
-        database = self.real_database('postgresql')
-        db_url = database.url.render_as_string(hide_password=False)
-        vhost = self.use_service(rabbit.RabbitVhost())
+        self.database = self.real_database('postgresql')
+        db_url = self.database.url.render_as_string(hide_password=False)
+        mistral_url = None
+        if self.PRIVATE_BROKER:
+            self.broker = self.use_service(rabbit.PrivateRabbit())
+            transport_url = self.broker.transport_url
+            if self.MISTRAL_ON_PRIVATE_BROKER:
+                mistral_url = self.broker.add_vhost('mistral')
+        else:
+            transport_url = self.use_service(
+                rabbit.RabbitVhost()).transport_url
         self.mistral = self.use_service(mistral.MistralFixture(
+            transport_url=mistral_url,
             thread_pool_size=self.EXECUTOR_THREADS,
             environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE':
-                         self._action_config(vhost.transport_url)},
+                         self._action_config(transport_url)},
             separate_executor=self.SEPARATE_EXECUTOR))
         self.addOnException(self._attach_logs)
         shared = {
-            'DEFAULT': {'transport_url': vhost.transport_url},
+            'DEFAULT': {'transport_url': transport_url},
             'mistral': {'endpoint_override': self.mistral.url,
                         'timeout': 10},
             'vim_monitor': dict(PROBE, enabled=True, **self.VIM_MONITOR),
@@ -90,7 +105,7 @@ class MonitoringTestCase(base.FunctionalTestCase):
         self.api = self.useFixture(api_server.ApiServerProcess(
             db_url, sections=shared))
         self.conductor = self.useFixture(processes.ConductorProcess(
-            vhost.transport_url, db_url, 'e2e-conductor', upgrade=False,
+            transport_url, db_url, 'e2e-conductor', upgrade=False,
             conf=shared))
 
     def _action_config(self, transport_url):
@@ -102,12 +117,16 @@ class MonitoringTestCase(base.FunctionalTestCase):
         return path
 
     def _attach_logs(self, exc_info):
-        self.addDetail('mistral-log', content.text_content(
-            self.mistral.log_tail(200)))
-        self.addDetail('api-log', content.text_content(
-            self.api.log_text()[-8000:]))
-        self.addDetail('conductor-log', content.text_content(
-            self.conductor.log()[-8000:]))
+        # Registered before the services start: attach what was made.
+        # (An error here would end the whole test run, not just the test.)
+        for name, fixture, text in (
+                ('mistral-log', 'mistral', lambda f: f.log_tail(200)),
+                ('api-log', 'api', lambda f: f.log_text()[-8000:]),
+                ('conductor-log', 'conductor', lambda f: f.log()[-8000:]),
+                ('broker-log', 'broker', lambda f: f.log_tail(80))):
+            if hasattr(self, fixture):
+                self.addDetail(name, content.text_content(
+                    text(getattr(self, fixture))))
 
     # The API, over HTTP.
 

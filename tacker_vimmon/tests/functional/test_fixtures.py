@@ -12,6 +12,8 @@
 
 """The functional test fixtures themselves, against the real broker."""
 
+import os
+
 from oslo_config import cfg
 import oslo_messaging as messaging
 
@@ -43,6 +45,32 @@ class TestRabbitVhost(base.FunctionalTestCase):
         self.addCleanup(server.stop)
         client = messaging.get_rpc_client(transport, target, timeout=30)
         self.assertEqual('ping', client.call({}, 'echo', value='ping'))
+
+
+class TestPrivateRabbit(base.FunctionalTestCase):
+
+    def test_restarts_on_its_port_and_leaves_the_shared_broker_alone(self):
+        broker = rabbit.PrivateRabbit()
+        # Runs after the fixture's own clean-up (last in, first out).
+        self.addCleanup(self._check_gone, broker)
+        self.use_service(broker)
+        self.assertNotIn(':%d/' % rabbit._broker_address()[1],
+                         broker.transport_url)
+        url = broker.add_vhost('selftest')
+        self.assertIn('selftest', broker.ctl('list_vhosts').stdout)
+        broker.restart()
+        # Same port and data: the vhost made before is still there.
+        self.assertEqual(url, 'rabbit://guest:guest@127.0.0.1:%d/selftest'
+                         % broker.port)
+        self.assertIn('selftest', broker.ctl('list_vhosts').stdout)
+
+    def _check_gone(self, broker):
+        if broker.process is None:
+            return
+        self.assertIsNotNone(broker.process.poll())
+        self.assertFalse(os.path.exists(broker.directory))
+        # The machine's broker (other tests' vhosts on it) never noticed.
+        self.assertTrue(rabbit._broker_listening())
 
 
 class TestWaitFor(base.FunctionalTestCase):

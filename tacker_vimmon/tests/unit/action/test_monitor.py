@@ -24,6 +24,7 @@ import threading
 import time
 from unittest import mock
 
+from kombu import exceptions as kombu_exceptions
 from oslo_config import cfg
 import oslo_messaging as messaging
 
@@ -57,6 +58,7 @@ class ConfigFile(base.TestCase):
 
 _IMPORT_CHECK = '''
 import json, sys
+from kombu import exceptions as kombu_exceptions
 from oslo_config import cfg
 before = set(cfg.CONF.keys())
 import tacker_vimmon.action.monitor
@@ -160,7 +162,10 @@ class TestRuntime(ConfigFile):
         self.addCleanup(rt.transport.cleanup)
         report = rt.reporter(VIM_ID, ACTION_ID)
         for error in (messaging.MessagingTimeout('slow'),
-                      messaging.MessagingException('broker gone')):
+                      messaging.MessagingException('broker gone'),
+                      # A new pooled connection to a stopped broker.
+                      kombu_exceptions.OperationalError('refused'),
+                      ConnectionRefusedError()):
             with mock.patch.object(rt.conductor, 'update_vim',
                                    side_effect=error):
                 self.assertRaises(loop.ConductorUnreachable, report,
@@ -286,6 +291,21 @@ class TestFastPath(base.TestCase):
             self.assertTrue(listener.wait_started(10))
         self.assertEqual(1, server.start.call_count)
         self.assertFalse(event.is_set())
+
+    def test_a_failed_start_is_tried_again(self):
+        # The broker went away while the listener was being set up.
+        server = mock.Mock()
+        server.start.side_effect = [
+            messaging.MessagingException('broker gone'),
+            kombu_exceptions.OperationalError('refused'), None]
+        listener = wakeup.Listener(mock.Mock())
+        listener._sleep = mock.Mock()
+        with mock.patch.object(rpc, 'get_server', return_value=server):
+            listener.register(ACTION_ID)
+            self.assertTrue(listener.wait_started(10))
+        self.assertEqual(3, server.start.call_count)
+        self.assertEqual([mock.call(1.0), mock.call(2.0)],
+                         listener._sleep.call_args_list)
 
     def test_bad_wake_arguments_wake_nobody(self):
         endpoint = wakeup.WakeupEndpoint()
