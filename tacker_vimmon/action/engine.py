@@ -39,7 +39,6 @@ import time
 
 from oslo_log import log as logging
 
-from tacker_vimmon.common import exception
 from tacker_vimmon.common import states
 
 LOG = logging.getLogger(__name__)
@@ -211,7 +210,24 @@ class Engine:
             now = self._clock()
             while self._heap and self._heap[0][0] <= now:
                 _when, _order, callback, args = heapq.heappop(self._heap)
-                callback(*args)
+                try:
+                    callback(*args)
+                except Exception:
+                    # The thread must live on: without it no monitor of
+                    # this process would probe again. The monitor whose
+                    # step failed starts over at its next round.
+                    LOG.exception('Probing step %s failed',
+                                  callback.__name__)
+                    self._restart(args[0], now)
+
+    def _restart(self, monitor, now):
+        if monitor.stopped:
+            return
+        monitor.in_round = False
+        monitor.round += 1  # drops whatever the failed round scheduled
+        self._end_requests(monitor)
+        self._at(now + monitor.settings.interval, self._start_round,
+                 monitor)
 
     def next_due(self):
         """When the earliest callback is due (None when nothing is)."""
@@ -230,7 +246,9 @@ class Engine:
         # On a resolver thread: the lookup may take seconds.
         try:
             address = monitor.where.resolve()[0]
-        except exception.TackerVimmonException as error:
+        except Exception as error:
+            # Whatever failed, the round must end, or the monitor would
+            # never probe again.
             address, problem = None, error
         else:
             problem = None

@@ -212,6 +212,18 @@ class TestRounds(FakeProberEngine):
         self.assertEqual(R, monitor.status)
         self.assertIn('Probing 192.0.2.10 works again', log.output)
 
+    def test_a_failing_step_does_not_stop_the_engine(self):
+        log = self.useFixture(base.fixtures.FakeLogger(
+            name='tacker_vimmon.action.engine'))
+        self.prober.send.side_effect = [RuntimeError('bug'), (2, 1)]
+        monitor, _signal = self.add(SETTINGS._replace(count=1))
+        self.assertIn('Probing step _start_round failed', log.output)
+        self.assertIn('RuntimeError: bug', log.output)
+        # Started over an interval later, and probing again.
+        self.advance(1.0)
+        self.assertEqual(2, self.prober.send.call_count)
+        self.assertIsNone(monitor.status)
+
     def test_unresolvable_host_is_a_failed_round_logged_once(self):
         log = self.useFixture(base.fixtures.FakeLogger(
             name='tacker_vimmon.action.engine'))
