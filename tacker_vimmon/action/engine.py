@@ -154,6 +154,7 @@ class Engine:
                 target=self._run, name='tacker-vimmon-probing',
                 daemon=True)
             self._thread.start()
+            LOG.info('Probing engine started (pid %d)', os.getpid())
 
     def add(self, where, settings, signal):
         """Start probing where (a ProbeTarget); its first round is now.
