@@ -10,13 +10,15 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The loop of one VIM monitor: probe, decide, report, check in.
+"""The loop of one VIM monitor: watch the verdict, report, check in.
 
-It knows nothing of Mistral, sockets or RPC: it is given a function that
-runs one probe round, a function that reports to the conductor, and an
-event that asks it to check in at once. That keeps the rules that matter
-(failure threshold, report on change, periodic check-in, exit on
-'bad_action', back-off while the conductor is away) in one small place.
+It knows nothing of Mistral, sockets or RPC: it is given the monitor's
+verdict (kept by the probing engine, tacker_vimmon.action.engine), a
+function that reports to the conductor, and one event that is set when the
+verdict changes or a wake-up asks it to check in at once. That keeps the
+reporting rules (report on change, periodic check-in, exit on
+'bad_action', back-off while the conductor is away) in one small place;
+the thread running it does nothing but wait between reports.
 """
 
 import collections
@@ -39,19 +41,21 @@ class ConductorUnreachable(Exception):
     """A report could not be delivered; try again later."""
 
 
-# Monitors made before heartbeats existed have no such input.
+# Monitors made before heartbeats (or the recovery threshold) existed
+# have no such input.
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
+DEFAULT_RECOVERY_THRESHOLD = 1
 
 
 class ProbeSettings(collections.namedtuple('ProbeSettings', [
         'count', 'interval', 'timeout', 'failure_threshold',
-        'check_interval', 'heartbeat_interval'],
-        defaults=[DEFAULT_HEARTBEAT_INTERVAL])):
+        'check_interval', 'heartbeat_interval', 'recovery_threshold'],
+        defaults=[DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_RECOVERY_THRESHOLD])):
     """How one monitor probes (the workflow input's ``probe``)."""
 
     _TYPES = {'count': int, 'interval': float, 'timeout': float,
               'failure_threshold': int, 'check_interval': float,
-              'heartbeat_interval': float}
+              'heartbeat_interval': float, 'recovery_threshold': int}
 
     @classmethod
     def from_dict(cls, values):
@@ -77,28 +81,30 @@ class ProbeSettings(collections.namedtuple('ProbeSettings', [
 
 
 class MonitorLoop:
-    """Probe one VIM until the conductor says this monitor is not wanted.
+    """Report one VIM's verdict until the conductor says it is not wanted.
 
-    :param probe_round: callable() -> bool, True when the VIM answered
+    :param verdict: has ``status``, the monitor's verdict (None until the
+        first); an engine.Monitor
     :param report: callable(status) -> the conductor's answer (the status
         it stored, or 'bad_action'); raises ConductorUnreachable
     :param settings: ProbeSettings
-    :param wakeup: threading.Event; setting it makes the loop check in at
-        once (the fast path for a retired monitor)
+    :param wakeup: threading.Event, set by the engine when the verdict
+        changes and by the fast path to check in at once (for a retired
+        monitor)
     """
 
-    def __init__(self, vim_id, action_id, probe_round, report, settings,
+    def __init__(self, vim_id, action_id, verdict, report, settings,
                  wakeup=None, clock=time.monotonic):
         self.vim_id = vim_id
         self.action_id = action_id
-        self._probe_round = probe_round
+        self._verdict = verdict
         self._report = report
         self._settings = settings
         self._wakeup = wakeup or threading.Event()
         self._clock = clock
         self.status = None
         self.reported = None
-        self._failures = 0
+        self._woken = False
         self._last_check_in = None
         self._retry_at = 0.0
         self._retry_delay = FIRST_RETRY_DELAY
@@ -108,10 +114,14 @@ class MonitorLoop:
         LOG.info('Monitor %(action)s of VIM %(vim)s started',
                  {'action': self.action_id, 'vim': self.vim_id})
         while True:
-            # Woken between rounds (the fast path): check in first, the
-            # probe round can wait; a retired monitor exits seconds sooner.
-            if not (self._wakeup.is_set() and self._report_due()):
-                self._observe(self._probe_round())
+            # Cleared before the verdict is read: a change after the read
+            # sets the event again, so none is missed.
+            if self._wakeup.is_set():
+                self._wakeup.clear()
+                # Kept until delivered: a wake-up before the first verdict
+                # or during a back-off waits for its check-in.
+                self._woken = True
+            self.status = self._verdict.status
             if self._report_due() and self._deliver() == states.BAD_ACTION:
                 LOG.info('Monitor %(action)s of VIM %(vim)s is no longer '
                          'wanted; exiting', {'action': self.action_id,
@@ -119,17 +129,22 @@ class MonitorLoop:
                 return {'vim_id': self.vim_id, 'action_id': self.action_id,
                         'exit_reason': states.BAD_ACTION,
                         'last_status': self.status}
-            # The pause between rounds; the fast path cuts it short.
-            self._wakeup.wait(self._settings.interval)
+            self._wakeup.wait(self._pause())
 
-    def _observe(self, answered):
-        if answered:
-            self._failures = 0
-            self.status = states.REACHABLE
-            return
-        self._failures += 1
-        if self._failures >= self._settings.failure_threshold:
-            self.status = states.UNREACHABLE
+    def _pause(self):
+        """Seconds until a report is due, barring a change or a wake-up."""
+        if self.status is None:
+            # Nothing to report until the engine's first verdict.
+            return self._settings.check_interval
+        due = self._retry_at
+        if self._last_check_in is not None:
+            # A conductor that stored something else hears it again, but
+            # paced by the probe interval, as the rounds once paced it.
+            wait = (self._settings.check_interval
+                    if self.status == self.reported
+                    else self._settings.interval)
+            due = max(due, self._last_check_in + wait)
+        return max(0.0, due - self._clock())
 
     def _report_due(self):
         if self.status is None:
@@ -139,13 +154,13 @@ class MonitorLoop:
         now = self._clock()
         if now < self._retry_at:
             return False
-        return (self._wakeup.is_set()
+        return (self._woken
                 or self.status != self.reported
                 or self._last_check_in is None
                 or now - self._last_check_in >= self._settings.check_interval)
 
     def _deliver(self):
-        self._wakeup.clear()
+        self._woken = False
         try:
             answer = self._report(self.status)
         except ConductorUnreachable as error:

@@ -13,7 +13,8 @@
 """The Mistral action that monitors one VIM: tacker_vimmon.vim_monitor.
 
 Mistral's executor runs it on one of its pool threads for as long as the
-monitor is wanted. It probes with the process's shared ICMP prober and
+monitor is wanted. The process's probing engine probes the VIM and keeps
+its verdict; the action's thread only waits for a change or a check-in and
 reports to a conductor; it never touches the database. It returns, freeing
 its executor thread, when the conductor answers 'bad_action'.
 """
@@ -53,17 +54,21 @@ class VimMonitorAction(actions.Action):
         try:
             settings = loop.ProbeSettings.from_dict(self.probe)
             where = probe_target.from_auth_url(self.target)
-            probe_round = ProbeRound(runtime.prober, where, settings)
+            engine = runtime.engine
         except (ValueError, exception.TackerVimmonException) as error:
             return self._cannot_start(error, runtime)
+        # One event for both: the engine sets it when the verdict changes,
+        # the fast path to check in now; the loop waits on it alone.
         wakeup = runtime.wakeups.register(self.action_id)
         runtime.heartbeat.add(self.action_id, settings.heartbeat_interval)
+        verdict = engine.add(where, settings, wakeup)
         try:
             return loop.MonitorLoop(
-                self.vim_id, self.action_id, probe_round=probe_round,
+                self.vim_id, self.action_id, verdict=verdict,
                 report=runtime.reporter(self.vim_id, self.action_id),
                 settings=settings, wakeup=wakeup).run()
         finally:
+            engine.remove(verdict)
             runtime.heartbeat.remove(self.action_id)
             runtime.wakeups.unregister(self.action_id)
 
@@ -86,36 +91,3 @@ class VimMonitorAction(actions.Action):
     def test(self, context):
         return {'vim_id': self.vim_id, 'action_id': self.action_id,
                 'exit_reason': 'dry run'}
-
-
-class ProbeRound:
-    """One probe round against the target: True when the VIM answered."""
-
-    def __init__(self, prober, where, settings):
-        self._prober = prober
-        self._where = where
-        self._settings = settings
-        self._last_problem = None
-
-    def __call__(self):
-        try:
-            address = self._where.resolve()[0]
-        except exception.TackerVimmonException as error:
-            self._note_problem(error)
-            return False
-        result = self._prober.probe(address, count=self._settings.count,
-                                    interval=self._settings.interval,
-                                    timeout=self._settings.timeout)
-        self._note_problem(result.error)
-        return result.reachable
-
-    def _note_problem(self, problem):
-        # Said once when it starts and once when it ends, not every round.
-        # The host only: an auth_url may carry more than it should.
-        problem = str(problem) if problem else None
-        if problem and problem != self._last_problem:
-            LOG.warning('Probing %(host)s: %(problem)s',
-                        {'host': self._where.host, 'problem': problem})
-        elif not problem and self._last_problem:
-            LOG.info('Probing %s works again', self._where.host)
-        self._last_problem = problem

@@ -14,10 +14,16 @@
 
 A Mistral executor runs hundreds of monitors at once, so they share one
 Prober: one ICMP socket per address family and one receive thread that
-hands each echo reply to the probe waiting for it (matched by sequence
-number, identifier and a per-process token in the payload). A probe costs
-a few hundred bytes and no process, where ``ping`` would cost a fork and
-an exec per round.
+hands each echo reply to whoever waits for it. A probe costs a few hundred
+bytes and no process, where ``ping`` would cost a fork and an exec per
+round.
+
+Replies are matched by a per-process token and a 64-bit request counter in
+the payload, which every echo reply carries back unchanged: the 16-bit
+sequence number alone wraps in seconds with thousands of monitors (2,000
+VIMs at 3 echoes a second reuse it every 11 s), and on unprivileged
+sockets the kernel, not us, chooses the identifier. The sequence is the
+counter's low 16 bits and must agree too.
 
 Two kinds of socket can send ICMP echo:
 
@@ -56,7 +62,9 @@ ICMPV6_ECHO_REPLY = 129
 
 _HEADER = struct.Struct('!BBHHH')  # type, code, checksum, id, sequence
 _TOKEN_SIZE = 8
+_COUNTER = struct.Struct('!Q')
 _PAYLOAD_SIZE = 32
+_MATCHED_SIZE = _HEADER.size + _TOKEN_SIZE + _COUNTER.size
 _RECV_SIZE = 2048
 
 # Socket errors that mean "not allowed" rather than "not supported".
@@ -153,10 +161,10 @@ class _Probe:
         self.done = threading.Event()
         self.lock = threading.Lock()
 
-    def answered(self, sequence, now):
+    def answered(self, key, now):
         with self.lock:
-            sent = self.sent_at.pop(sequence, None)
-            if sent is None or now > self.deadline[sequence]:
+            sent = self.sent_at.pop(key, None)
+            if sent is None or now > self.deadline[key]:
                 return
             self.rtts.append(now - sent)
             self._check_done()
@@ -169,6 +177,11 @@ class _Probe:
     def _check_done(self):
         if len(self.rtts) >= self.count:
             self.done.set()
+
+
+class Destination(collections.namedtuple(
+        'Destination', ['family', 'sock', 'sockaddr'])):
+    """Where echo requests to one address go (see Prober.destination)."""
 
 
 class Prober:
@@ -186,7 +199,8 @@ class Prober:
         self.identifier = os.getpid() & 0xffff
         self._token = os.urandom(_TOKEN_SIZE)
         self._lock = threading.Lock()
-        self._sequence = 0
+        self._counter = 0
+        # key: (address family, counter) -> on_reply(key, now)
         self._pending = {}
         self._sockets = {}
         self._socket_errors = {}
@@ -241,47 +255,101 @@ class Prober:
         os.close(self._wake_r)
         os.close(self._wake_w)
 
-    def probe(self, address, count=3, interval=1.0, timeout=1.0):
-        """Send count echo requests to address; wait for the replies.
-
-        Requests go ``interval`` seconds apart; each reply counts if it
-        comes within ``timeout`` seconds of its request. Returns early once
-        every request is answered.
+    def destination(self, address):
+        """The socket and socket address of an IP address, for send().
 
         :param address: an IPv4 or IPv6 address (not a name)
-        :returns: ProbeResult
+        :raises: OSError when this process has no socket for its family
         """
         ip = ipaddress.ip_address(address.split('%', 1)[0])
         family = _IPV6 if ip.version == 6 else _IPV4
         sock = self._sockets.get(family.family)
         if sock is None:
-            return ProbeResult(0, 0, [], 'no ICMP socket for IPv%d: %s' % (
-                ip.version, self._socket_errors.get(family.family)))
-        sockaddr = self._sockaddr(family, address)
+            raise OSError(errno.EAFNOSUPPORT,
+                          'no ICMP socket for IPv%d: %s' % (
+                              ip.version,
+                              self._socket_errors.get(family.family)))
+        return Destination(family, sock, self._sockaddr(family, address))
+
+    def send(self, destination, on_reply):
+        """Send one echo request; on_reply(key, now) runs on its reply.
+
+        on_reply runs on the receive thread, at most once, and must be
+        quick. The caller forgets the request (forget()) when it stops
+        caring, answered or not.
+
+        :returns: the request's key
+        :raises: OSError when the request could not be sent
+        """
+        family = destination.family
+        with self._lock:
+            self._counter += 1
+            counter = self._counter
+            self._pending[(family.family, counter)] = on_reply
+        try:
+            destination.sock.sendto(self._packet(family, counter),
+                                    destination.sockaddr)
+        except OSError:
+            self.forget([(family.family, counter)])
+            raise
+        return (family.family, counter)
+
+    def forget(self, keys):
+        """Stop waiting for the replies to these requests."""
+        with self._lock:
+            for key in keys:
+                self._pending.pop(key, None)
+
+    def probe(self, address, count=3, interval=1.0, timeout=1.0):
+        """Send count echo requests to address; wait for the replies.
+
+        Requests go ``interval`` seconds apart; each reply counts if it
+        comes within ``timeout`` seconds of its request. Returns early once
+        every request is answered. This blocks the caller; the monitors use
+        the engine (tacker_vimmon.action.engine) instead.
+
+        :param address: an IPv4 or IPv6 address (not a name)
+        :returns: ProbeResult
+        """
+        try:
+            destination = self.destination(address)
+        except OSError as error:
+            return ProbeResult(0, 0, [], error.strerror or str(error))
         probe = _Probe(count)
-        sequences = []
+        keys = []
         error = None
         try:
             for index in range(count):
                 if index:
                     probe.done.wait(interval)
-                sequence = self._send(sock, family, sockaddr, probe,
-                                      timeout)
-                if isinstance(sequence, OSError):
-                    error = sequence.strerror or str(sequence)
+                key = self._send_for(probe, destination, timeout)
+                if isinstance(key, OSError):
+                    error = key.strerror or str(key)
                     probe.not_sent()
                     continue
-                sequences.append(sequence)
-            if sequences:
+                keys.append(key)
+            if keys:
                 last_deadline = max(probe.deadline.values())
                 probe.done.wait(max(0.0, last_deadline - time.monotonic()))
         finally:
-            with self._lock:
-                for sequence in sequences:
-                    self._pending.pop((family.family, sequence), None)
+            self.forget(keys)
         with probe.lock:
             rtts = list(probe.rtts)
-        return ProbeResult(len(sequences), len(rtts), rtts, error)
+        return ProbeResult(len(keys), len(rtts), rtts, error)
+
+    def _send_for(self, probe, destination, timeout):
+        """Send one request of probe(); its key, or the OSError."""
+        # Under probe.lock, which the reply handler takes too: a reply
+        # that comes at once waits until its request is written down.
+        with probe.lock:
+            try:
+                key = self.send(destination, probe.answered)
+            except OSError as error:
+                return error
+            now = time.monotonic()
+            probe.sent_at[key] = now
+            probe.deadline[key] = now + timeout
+        return key
 
     @staticmethod
     def _sockaddr(family, address):
@@ -292,30 +360,10 @@ class Prober:
                                   socket.SOCK_DGRAM, 0,
                                   socket.AI_NUMERICHOST)[0][4]
 
-    def _send(self, sock, family, sockaddr, probe, timeout):
-        """Send one request; its sequence number, or the OSError."""
-        with self._lock:
-            self._sequence = (self._sequence + 1) & 0xffff
-            sequence = self._sequence
-            self._pending[(family.family, sequence)] = probe
-        packet = self._packet(family, sequence)
-        now = time.monotonic()
-        with probe.lock:
-            probe.sent_at[sequence] = now
-            probe.deadline[sequence] = now + timeout
-        try:
-            sock.sendto(packet, sockaddr)
-        except OSError as error:
-            with self._lock:
-                self._pending.pop((family.family, sequence), None)
-            with probe.lock:
-                probe.sent_at.pop(sequence, None)
-                probe.deadline.pop(sequence, None)
-            return error
-        return sequence
-
-    def _packet(self, family, sequence):
-        payload = self._token + bytes(_PAYLOAD_SIZE - _TOKEN_SIZE)
+    def _packet(self, family, counter):
+        payload = (self._token + _COUNTER.pack(counter)
+                   + bytes(_PAYLOAD_SIZE - _TOKEN_SIZE - _COUNTER.size))
+        sequence = counter & 0xffff
         header = _HEADER.pack(family.request, 0, 0, self.identifier,
                               sequence)
         if family is _IPV4:
@@ -348,7 +396,7 @@ class Prober:
         if family is _IPV4 and self.kind == 'raw':
             # A raw IPv4 socket delivers the IP header too.
             data = data[(data[0] & 0x0f) * 4:] if data else data
-        if len(data) < _HEADER.size + _TOKEN_SIZE:
+        if len(data) < _MATCHED_SIZE:
             return
         kind, _code, _sum, identifier, sequence = _HEADER.unpack_from(data)
         if kind != family.reply:
@@ -356,13 +404,16 @@ class Prober:
         # Unprivileged sockets get the identifier the kernel chose.
         if self.kind == 'raw' and identifier != self.identifier:
             return
-        token = data[_HEADER.size:_HEADER.size + _TOKEN_SIZE]
-        if token != self._token:
+        if data[_HEADER.size:_HEADER.size + _TOKEN_SIZE] != self._token:
             return
+        (counter,) = _COUNTER.unpack_from(data, _HEADER.size + _TOKEN_SIZE)
+        if sequence != counter & 0xffff:
+            return
+        key = (family.family, counter)
         with self._lock:
-            probe = self._pending.pop((family.family, sequence), None)
-        if probe is not None:
-            probe.answered(sequence, now)
+            on_reply = self._pending.pop(key, None)
+        if on_reply is not None:
+            on_reply(key, now)
 
 
 _prober_lock = threading.Lock()

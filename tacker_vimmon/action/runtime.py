@@ -13,9 +13,10 @@
 """What every monitor in one Mistral executor process shares.
 
 The configuration (tacker-vimmon's own file, never Mistral's), the RPC
-transport to the conductors, the ICMP prober and the wake-up listener exist
-once per process, however many monitors it runs, and are made again in a
-child after a fork (their threads and connections do not survive one).
+transport to the conductors, the ICMP prober, the probing engine and the
+wake-up listener exist once per process, however many monitors it runs,
+and are made again in a child after a fork (their threads and connections
+do not survive one).
 """
 
 import os
@@ -26,6 +27,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from tacker_vimmon.action import engine as probing_engine
 from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import options
@@ -140,6 +142,14 @@ class Runtime:
         :raises: IcmpUnavailable
         """
         return prober.get_prober(self.conf.vim_monitor.icmp_socket)
+
+    @property
+    def engine(self):
+        """This process's probing engine, on its shared prober.
+
+        :raises: IcmpUnavailable
+        """
+        return probing_engine.get_engine(self.prober)
 
     def reporter(self, vim_id, action_id):
         """report(status) for loop.MonitorLoop, through the conductors.

@@ -61,6 +61,12 @@ vim_monitor_opts = [
         'failure_threshold', default=2, min=1,
         help=_('Consecutive failed probe rounds before a VIM is reported '
                'UNREACHABLE, so that one lost packet does not flip it.')),
+    cfg.IntOpt(
+        'recovery_threshold', default=1, min=1,
+        help=_('Consecutive answered probe rounds before an UNREACHABLE '
+               'VIM is reported REACHABLE again, so that a host answering '
+               'once during a long outage does not flap. A new monitor\'s '
+               'first verdict needs one answered round.')),
 ]
 
 
@@ -80,5 +86,6 @@ def probe_input(conf):
             'interval': group.probe_interval,
             'timeout': group.probe_timeout,
             'failure_threshold': group.failure_threshold,
+            'recovery_threshold': group.recovery_threshold,
             'check_interval': group.check_interval,
             'heartbeat_interval': group.heartbeat_interval}

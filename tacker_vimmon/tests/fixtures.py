@@ -18,6 +18,8 @@ classes of test cases.
 """
 
 import itertools
+import os
+import socket
 import time
 from unittest import mock
 import warnings
@@ -124,6 +126,62 @@ class WarningsFixture(fixtures.Fixture):
 
     def _restore(self):
         warnings.filters[:] = self._original
+
+
+class FakeIcmpSocket:
+    """An ICMP socket that records what is sent and never receives."""
+
+    def __init__(self, family, kind, proto):
+        self.family = family
+        self.sent = []
+        self.fail_with = None
+        self._pipe = os.pipe()
+
+    def setblocking(self, flag):
+        pass
+
+    def fileno(self):
+        return self._pipe[0]
+
+    def sendto(self, data, address):
+        if self.fail_with:
+            raise self.fail_with
+        self.sent.append((data, address))
+
+    def recv(self, size):
+        raise BlockingIOError()
+
+    def close(self):
+        for fd in self._pipe:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class FakeIcmpSockets(fixtures.Fixture):
+    """Every socket.socket() made meanwhile is a FakeIcmpSocket.
+
+    ``sockets`` lists them; a Prober made meanwhile probes nothing real.
+    """
+
+    def _setUp(self):
+        self.sockets = []
+        self.useFixture(fixtures.MonkeyPatch('socket.socket', self._make))
+        self.addCleanup(self._close)
+
+    def _make(self, family, kind, proto):
+        sock = FakeIcmpSocket(family, kind, proto)
+        self.sockets.append(sock)
+        return sock
+
+    def _close(self):
+        for sock in self.sockets:
+            sock.close()
+
+    def of_family(self, family=socket.AF_INET):
+        """The last socket made for family."""
+        return [sock for sock in self.sockets if sock.family == family][-1]
 
 
 def recording_wakeups(woken):

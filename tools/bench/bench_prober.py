@@ -10,16 +10,25 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""CPU cost of one probe: the shared prober against a ``ping`` per probe.
+"""CPU cost of an echo: the probing engine, a thread per probe, ``ping``.
 
 Probes only loopback addresses (127.0.0.0/8 and ::1), so it is safe to run
-anywhere. For each target count, every target is probed once per round
-(one echo request, like ``ping -c 1``), all at once as a Mistral executor
-would, and the CPU time of this process (and, for ping, of its children)
-is divided by the number of probes.
+anywhere. For each target count, side by side in one run:
+
+* ``engine``: every target is a monitor of the process's probing engine
+  (tacker_vimmon.action.engine), as in a Mistral executor, with the
+  default probe settings (3 requests 1 s apart, 1 s timeout; a round ends
+  at its first reply), measured for ``--seconds`` once every monitor has
+  its first verdict;
+* ``thread per probe``: the shared prober's blocking probe() from a thread
+  per target, once per round (how the monitors probed before the engine);
+* ``ping subprocess``: one ``ping -c 1`` per target per round.
+
+The CPU time of this process (and, for ping, of its children) is divided
+by the echo requests sent; "core %" is CPU time over wall time.
 
     .venv/bin/python tools/bench/bench_prober.py [--targets 100 500]
-        [--rounds 3] [--icmp-socket auto]
+        [--rounds 3] [--seconds 5] [--icmp-socket auto]
 """
 
 import argparse
@@ -29,7 +38,13 @@ import subprocess
 import threading
 import time
 
+from tacker_vimmon.action import engine as probing_engine
+from tacker_vimmon.action import loop
 from tacker_vimmon.action import prober
+from tacker_vimmon.action import target as probe_target
+
+ENGINE_SETTINGS = loop.ProbeSettings(count=3, interval=1.0, timeout=1.0,
+                                     failure_threshold=2, check_interval=60)
 
 
 def loopback_targets(count):
@@ -62,8 +77,34 @@ def bench_shared(shared, targets, rounds):
     # Thread start-up is the executor's cost, not the prober's: measure
     # it alone and subtract it.
     thread_cpu = bench_threads(len(targets), rounds)
+    wall = time.monotonic() - start
     cpu = cpu_seconds() - start_cpu - thread_cpu
-    return cpu / probes, answered, probes, time.monotonic() - start
+    return cpu / probes, answered, probes, wall, cpu, probes
+
+
+def bench_engine(shared, targets, seconds):
+    engine = probing_engine.Engine(shared)
+    monitors = []
+    for address in targets:
+        where = probe_target.ProbeTarget('http://%s' % address, address)
+        monitors.append(engine.add(where, ENGINE_SETTINGS,
+                                   threading.Event()))
+    deadline = time.monotonic() + 30
+    while (any(m.status is None for m in monitors)
+           and time.monotonic() < deadline):
+        time.sleep(0.1)
+    # Read without the prober's lock: a benchmark's estimate.
+    start_sent = shared._counter
+    start_cpu, start = cpu_seconds(), time.monotonic()
+    time.sleep(seconds)
+    cpu = cpu_seconds() - start_cpu
+    wall = time.monotonic() - start
+    sent = shared._counter - start_sent
+    answered = sum(m.status == 'REACHABLE' for m in monitors)
+    for monitor in monitors:
+        engine.remove(monitor)
+    engine.close()
+    return cpu / max(sent, 1), answered, len(monitors), wall, cpu, sent
 
 
 def bench_threads(count, rounds):
@@ -90,7 +131,8 @@ def bench_ping(targets, rounds):
         answered += sum(proc.wait() == 0 for proc in procs)
     probes = rounds * len(targets)
     cpu = cpu_seconds() + cpu_seconds(children=True) - start_cpu
-    return cpu / probes, answered, probes, time.monotonic() - start
+    return (cpu / probes, answered, probes, time.monotonic() - start, cpu,
+            probes)
 
 
 def main():
@@ -98,6 +140,8 @@ def main():
     parser.add_argument('--targets', type=int, nargs='+',
                         default=[100, 500])
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--seconds', type=float, default=5.0,
+                        help='how long the engine is measured')
     parser.add_argument('--icmp-socket', default='auto',
                         choices=prober.MODES)
     args = parser.parse_args()
@@ -106,20 +150,23 @@ def main():
     rows = []
     for count in args.targets:
         targets = loopback_targets(count)
-        cpu, answered, probes, wall = bench_shared(shared, targets,
-                                                   args.rounds)
-        rows.append(('shared prober (%s)' % shared.kind, count, cpu,
-                     answered, probes, wall))
+        rows.append(('engine (%s)' % shared.kind, count)
+                    + bench_engine(shared, targets, args.seconds))
+        rows.append(('thread per probe (%s)' % shared.kind, count)
+                    + bench_shared(shared, targets, args.rounds))
         if has_ping:
-            cpu, answered, probes, wall = bench_ping(targets, args.rounds)
-            rows.append(('ping subprocess', count, cpu, answered, probes,
-                         wall))
+            rows.append(('ping subprocess', count)
+                        + bench_ping(targets, args.rounds))
     shared.close()
-    print('| method | targets | CPU ms/probe | answered | wall s |')
-    print('| --- | ---: | ---: | ---: | ---: |')
-    for method, count, cpu, answered, probes, wall in rows:
-        print('| %s | %d | %.3f | %d/%d | %.2f |' % (
-            method, count, cpu * 1000, answered, probes, wall))
+    print('| method | targets | echoes | CPU ms/echo | answered | wall s '
+          '| core % |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for method, count, per_echo, answered, out_of, wall, cpu, sent in rows:
+        print('| %s | %d | %d | %.3f | %d/%d | %.2f | %.1f |' % (
+            method, count, sent, per_echo * 1000, answered, out_of, wall,
+            100 * cpu / wall))
+    print('(engine: "answered" counts monitors REACHABLE at the end; the '
+          'others count probes answered)')
     if not has_ping:
         print('(no ping command on this machine: its rows are missing)')
 

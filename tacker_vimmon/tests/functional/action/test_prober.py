@@ -22,7 +22,11 @@ import subprocess
 import sys
 import threading
 
+from tacker_vimmon.action import engine
+from tacker_vimmon.action import loop
 from tacker_vimmon.action import prober
+from tacker_vimmon.action import target
+from tacker_vimmon.common import states
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import netns
 
@@ -108,10 +112,59 @@ class TestNamespaceHosts(ProberTestCase):
             self.assertIsNotNone(result.error)
 
 
+ENGINE_SETTINGS = loop.ProbeSettings(count=2, interval=0.2, timeout=0.5,
+                                     failure_threshold=2, check_interval=60)
+
+
+class TestEngine(ProberTestCase):
+    """The probing engine's own threads, against real hosts."""
+
+    def setUp(self):
+        super().setUp()
+        self.host = self.useFixture(netns.NetnsHosts(self.guard)).hosts[0]
+        self.engine = engine.Engine(self.prober)
+        self.addCleanup(self.engine.close)
+
+    def watch(self, address):
+        signal = threading.Event()
+        monitor = self.engine.add(target.ProbeTarget('http://x', address),
+                                  ENGINE_SETTINGS, signal)
+        self.addCleanup(self.engine.remove, monitor)
+        return monitor, signal
+
+    def test_verdicts_follow_the_host(self):
+        watched = [self.watch(a) for a in (self.host.ipv4, self.host.ipv6)]
+        for monitor, signal in watched:
+            self.assertTrue(signal.wait(5))
+            self.assertEqual(states.REACHABLE, monitor.status)
+            signal.clear()
+        self.host.set_down()
+        # Two failed rounds of 2 x 0.2 s + 0.5 s, after the one under way.
+        for monitor, signal in watched:
+            self.assertTrue(signal.wait(10))
+            self.assertEqual(states.UNREACHABLE, monitor.status)
+            signal.clear()
+        self.host.set_up()
+        for monitor, _signal in watched:
+            base.wait_for(lambda m=monitor: m.status == states.REACHABLE,
+                          timeout=15, message='host back')
+
+    def test_many_loopback_monitors_share_the_engine(self):
+        watched = [self.watch('127.0.%d.%d' % (i // 250, i % 250 + 1))
+                   for i in range(300)]
+        for monitor, signal in watched:
+            self.assertTrue(signal.wait(10), monitor.where.host)
+            self.assertEqual(states.REACHABLE, monitor.status)
+
+
 _CHILD = """
 import json, sys
 from tacker_vimmon.common import exception
+from tacker_vimmon.action import engine
+from tacker_vimmon.action import loop
 from tacker_vimmon.action import prober
+from tacker_vimmon.action import target
+from tacker_vimmon.common import states
 try:
     p = prober.Prober(sys.argv[1])
 except exception.IcmpUnavailable as error:

@@ -10,9 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The monitor loop's rules, with a scripted prober and conductor."""
-
-import threading
+"""The monitor loop's rules, with a scripted verdict and conductor."""
 
 from tacker_vimmon.action import loop
 from tacker_vimmon.common import states
@@ -23,7 +21,7 @@ SETTINGS = loop.ProbeSettings(count=1, interval=0.001, timeout=0.01,
 
 
 class FakeClock:
-    """Time that moves only when a probe round runs (10 s per round)."""
+    """Time that moves only when the loop waits."""
 
     def __init__(self):
         self.now = 1000.0
@@ -33,26 +31,56 @@ class FakeClock:
 
 
 class Script:
-    """Answers of the VIM per round, and of the conductor per report."""
+    """The engine's verdict per round, and the conductor's answers.
+
+    It is the loop's verdict and its wake-up event at once, as in the
+    action (the engine sets the event on a change): each wait() lets time
+    pass round by round (round_seconds each) until the verdict changes, a
+    scripted wake-up comes, or the timeout is over.
+    """
 
     def __init__(self, test, rounds, clock, answers=None,
-                 round_seconds=10.0):
+                 round_seconds=10.0, wake_at=()):
         self.test = test
         self.rounds = list(rounds)
         self.clock = clock
         self.round_seconds = round_seconds
         self.answers = answers or {}
+        self.wake_at = set(wake_at)
         self.reports = []
         self.round = 0
+        self.status = None
+        self._set = False
 
-    def probe_round(self):
-        if self.round >= len(self.rounds):
-            self.test.fail('the loop did not stop after its script; '
-                           'reports so far: %s' % self.reports)
-        answered = self.rounds[self.round]
-        self.round += 1
-        self.clock.now += self.round_seconds
-        return answered
+    def is_set(self):
+        return self._set
+
+    def set(self):
+        self._set = True
+
+    def clear(self):
+        self._set = False
+
+    def wait(self, timeout):
+        if self._set:
+            return True
+        self.test.assertIsNotNone(timeout, 'the loop must not wait forever')
+        deadline = self.clock.now + timeout
+        while self.clock.now + self.round_seconds <= deadline + 1e-9:
+            if self.round >= len(self.rounds):
+                self.test.fail('the loop did not stop after its script; '
+                               'reports so far: %s' % self.reports)
+            self.round += 1
+            self.clock.now += self.round_seconds
+            if self.rounds[self.round - 1] != self.status:
+                self.status = self.rounds[self.round - 1]
+                self._set = True
+            if self.round in self.wake_at:
+                self._set = True
+            if self._set:
+                return True
+        self.clock.now = deadline
+        return False
 
     def report(self, status):
         self.reports.append((self.round, status))
@@ -62,14 +90,19 @@ class Script:
         return answer
 
 
+R = states.REACHABLE
+U = states.UNREACHABLE
+
+
 class TestMonitorLoop(base.TestCase):
 
     def run_loop(self, rounds, answers=None, settings=SETTINGS,
-                 wakeup=None, round_seconds=10.0):
+                 round_seconds=10.0, wake_at=(), script_class=Script):
         clock = FakeClock()
-        script = Script(self, rounds, clock, answers, round_seconds)
-        monitor = loop.MonitorLoop('vim-1', 'action-1', script.probe_round,
-                                   script.report, settings, wakeup=wakeup,
+        script = script_class(self, rounds, clock, answers, round_seconds,
+                              wake_at)
+        monitor = loop.MonitorLoop('vim-1', 'action-1', script,
+                                   script.report, settings, wakeup=script,
                                    clock=clock)
         result = monitor.run()
         return script, result
@@ -77,7 +110,7 @@ class TestMonitorLoop(base.TestCase):
     def test_reports_on_change_then_only_checks_in_each_interval(self):
         # 10 s per round, check-in every 60 s: round 1 reports the first
         # verdict, then rounds 7 and 13 check in; 'bad_action' at 13.
-        script, result = self.run_loop([True] * 13,
+        script, result = self.run_loop([R] * 13,
                                        answers={13: states.BAD_ACTION})
         self.assertEqual([(1, 'REACHABLE'), (7, 'REACHABLE'),
                           (13, 'REACHABLE')], script.reports)
@@ -85,15 +118,17 @@ class TestMonitorLoop(base.TestCase):
                           'exit_reason': 'bad_action',
                           'last_status': 'REACHABLE'}, result)
 
-    def test_failures_below_the_threshold_do_not_flip_the_status(self):
-        rounds = [True, False, False, True, False, False, False, True]
+    def test_each_change_is_reported_when_it_happens(self):
+        # The verdict of the rounds [T, F, F, T, F, F, F, T] at threshold
+        # 3 (engine.Verdict's rules are tested with the engine).
+        rounds = [R, R, R, R, R, R, U, R]
         script, _ = self.run_loop(rounds, answers={8: states.BAD_ACTION})
         self.assertEqual([(1, 'REACHABLE'), (7, 'UNREACHABLE'),
                           (8, 'REACHABLE')], script.reports)
 
     def test_no_report_before_a_first_verdict(self):
         # Rounds 1 and 2 failed, below the threshold of 3: silence.
-        script, _ = self.run_loop([False, False, False],
+        script, _ = self.run_loop([None, None, U],
                                   answers={3: states.BAD_ACTION})
         self.assertEqual([(3, 'UNREACHABLE')], script.reports)
 
@@ -103,7 +138,7 @@ class TestMonitorLoop(base.TestCase):
         # at round 8 (with 'bad_action', which ends the script).
         answers = {n: unreachable for n in range(1, 8)}
         answers[8] = states.BAD_ACTION
-        script, result = self.run_loop([True] * 8, answers=answers,
+        script, result = self.run_loop([R] * 8, answers=answers,
                                        round_seconds=1.0)
         # Retries 1, 2 and 4 s apart, not every round; probing went on.
         self.assertEqual([1, 2, 4, 8], [r for r, _ in script.reports])
@@ -114,53 +149,64 @@ class TestMonitorLoop(base.TestCase):
         settings = SETTINGS._replace(check_interval=3)
         answers = {n: unreachable for n in range(1, 13)}
         answers[13] = states.BAD_ACTION
-        script, _ = self.run_loop([True] * 13, answers=answers,
+        script, _ = self.run_loop([R] * 13, answers=answers,
                                   settings=settings, round_seconds=1.0)
         self.assertEqual([1, 2, 4, 7, 10, 13],
                          [r for r, _ in script.reports])
 
+    def test_a_change_during_a_back_off_waits_for_the_retry(self):
+        unreachable = loop.ConductorUnreachable('connection refused')
+        # Away at rounds 1 and 2 (the next retry 2 s later, at 4); the
+        # verdict changes at round 3 and is reported at that retry.
+        answers = {1: unreachable, 2: unreachable, 4: states.BAD_ACTION}
+        script, _ = self.run_loop([R, R, U, U], answers=answers,
+                                  round_seconds=1.0)
+        self.assertEqual([(1, R), (2, R), (4, U)], script.reports)
+
     def test_wakeup_checks_in_at_once(self):
-        wakeup = threading.Event()
-        clock_rounds = [True, True, True]
-
-        class WokenScript(Script):
-            def probe_round(inner):
-                answered = Script.probe_round(inner)
-                if inner.round == 2:
-                    wakeup.set()  # the fast path, between check-ins
-                return answered
-
-        clock = FakeClock()
-        script = WokenScript(self, clock_rounds, clock,
-                             answers={2: states.BAD_ACTION})
-        result = loop.MonitorLoop('vim-1', 'action-1', script.probe_round,
-                                  script.report, SETTINGS, wakeup=wakeup,
-                                  clock=clock).run()
+        # Woken during round 2, long before the next check-in is due.
+        script, result = self.run_loop([R, R, R], wake_at=[2],
+                                       answers={2: states.BAD_ACTION})
         self.assertEqual([(1, 'REACHABLE'), (2, 'REACHABLE')],
                          script.reports)
         self.assertEqual('bad_action', result['exit_reason'])
-        self.assertFalse(wakeup.is_set())
+        self.assertFalse(script.is_set())
 
-    def test_wakeup_between_rounds_checks_in_before_probing(self):
-        wakeup = threading.Event()
+    def test_wakeup_before_the_first_verdict_waits_for_it(self):
+        # Woken at round 1, with no verdict until round 2: then at once.
+        script, _ = self.run_loop([None, R, R], wake_at=[1],
+                                  answers={2: states.BAD_ACTION})
+        self.assertEqual([(2, 'REACHABLE')], script.reports)
+
+    def test_wakeup_between_rounds_checks_in_without_waiting(self):
 
         class WokenDuringPause(Script):
             def report(inner, status):
                 answer = Script.report(inner, status)
-                wakeup.set()  # arrives while the loop pauses
+                inner.set()  # arrives while the loop pauses
                 return answer
 
-        clock = FakeClock()
-        script = WokenDuringPause(self, [True, True], clock)
         replies = iter(['REACHABLE', states.BAD_ACTION])
+        clock = FakeClock()
+        script = WokenDuringPause(self, [R, R], clock)
         result = loop.MonitorLoop(
-            'vim-1', 'action-1', script.probe_round,
+            'vim-1', 'action-1', script,
             lambda status: script.report(status) and next(replies),
-            SETTINGS, wakeup=wakeup, clock=clock).run()
-        # Both reports came after the first round: no probe in between.
+            SETTINGS, wakeup=script, clock=clock).run()
+        # Both reports came after the first round: no waiting in between.
         self.assertEqual([(1, 'REACHABLE'), (1, 'REACHABLE')],
                          script.reports)
         self.assertEqual('bad_action', result['exit_reason'])
+
+    def test_a_conductor_storing_another_status_hears_it_again(self):
+        # It answers UNKNOWN to round 1: told again at the next round
+        # (the probe interval), not in a busy loop nor a minute later.
+        settings = SETTINGS._replace(interval=10.0)
+        script, _ = self.run_loop([R, R, R],
+                                  answers={1: 'UNKNOWN',
+                                           2: states.BAD_ACTION},
+                                  settings=settings)
+        self.assertEqual([(1, R), (2, R)], script.reports)
 
 
 class TestProbeSettings(base.TestCase):
@@ -186,3 +232,14 @@ class TestProbeSettings(base.TestCase):
                                    'failure_threshold': 2,
                                    'check_interval': 60})
         self.assertIn('interval', str(error))
+
+    def test_recovery_threshold_is_optional(self):
+        values = {'count': 3, 'interval': 1, 'timeout': 1,
+                  'failure_threshold': 2, 'check_interval': 60}
+        self.assertEqual(1, loop.ProbeSettings.from_dict(
+            values).recovery_threshold)
+        self.assertEqual(3, loop.ProbeSettings.from_dict(
+            dict(values, recovery_threshold='3')).recovery_threshold)
+        error = self.assertRaises(ValueError, loop.ProbeSettings.from_dict,
+                                  dict(values, recovery_threshold=0))
+        self.assertIn('recovery_threshold', str(error))

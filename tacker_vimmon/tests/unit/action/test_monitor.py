@@ -28,6 +28,7 @@ from kombu import exceptions as kombu_exceptions
 from oslo_config import cfg
 import oslo_messaging as messaging
 
+from tacker_vimmon.action import engine
 from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import monitor
@@ -157,6 +158,14 @@ class TestRuntime(ConfigFile):
         self.assertEqual('tacker_vimmon_conductor', rt.conductor.topic)
         self.assertIs(self.prober, rt.prober)
 
+    def test_one_engine_per_process_on_the_shared_prober(self):
+        made = self.useFixture(base.fixtures.MockPatch(
+            'tacker_vimmon.action.engine.get_engine')).mock
+        rt = runtime.Runtime(self.conf)
+        self.addCleanup(rt.transport.cleanup)
+        self.assertIs(made.return_value, rt.engine)
+        made.assert_called_once_with(self.prober)
+
     def test_messaging_failures_become_conductor_unreachable(self):
         rt = runtime.Runtime(self.conf)
         self.addCleanup(rt.transport.cleanup)
@@ -236,6 +245,7 @@ class TestRuntime(ConfigFile):
         rt = runtime.Runtime(self.conf)
         self.addCleanup(rt.transport.cleanup)
         self.assertRaises(exception.IcmpUnavailable, getattr, rt, 'prober')
+        self.assertRaises(exception.IcmpUnavailable, getattr, rt, 'engine')
         self.assertEqual('tacker_vimmon_conductor', rt.conductor.topic)
 
     def test_one_runtime_per_process_and_a_new_one_after_fork(self):
@@ -334,22 +344,24 @@ class TestFastPath(base.TestCase):
 class ScriptedRuntime:
     """A Runtime (autospec, as ``runtime``) answering reports from a script.
 
-    Its prober (a Prober) finds the VIM reachable or not; every report is
+    Its engine (an Engine) finds the VIM reachable or not; every report is
     recorded in ``reports`` and answered by the next of ``answers``; every
     failure report (vim_id, action_id, reason) in ``failures``.
     """
 
     def __init__(self, answers=(), reachable=True):
-        self.prober = mock.create_autospec(prober.Prober, instance=True)
-        self.prober.probe.side_effect = lambda *a, **k: prober.ProbeResult(
-            1, int(reachable), [0.001] if reachable else [], None)
+        self.engine = mock.create_autospec(engine.Engine, instance=True)
+        self.verdict = mock.create_autospec(engine.Monitor, instance=True)
+        self.verdict.status = 'REACHABLE' if reachable else 'UNREACHABLE'
+        self.engine.add.return_value = self.verdict
         self.answers = list(answers)
         self.reports = []
         self.wakeups = mock.create_autospec(wakeup.Listener, instance=True)
-        self.wakeups.register.return_value = threading.Event()
+        self.wakeup = threading.Event()
+        self.wakeups.register.return_value = self.wakeup
         self.runtime = mock.create_autospec(runtime.Runtime, instance=True)
         # Set in Runtime.__init__, so not part of the class's spec.
-        self.runtime.prober = self.prober
+        self.runtime.engine = self.engine
         self.runtime.wakeups = self.wakeups
         self.heartbeat = mock.create_autospec(heartbeat.Heartbeat,
                                               instance=True)
@@ -385,8 +397,13 @@ class TestVimMonitorAction(base.TestCase):
                           'exit_reason': 'bad_action',
                           'last_status': 'REACHABLE'}, result)
         self.assertEqual(['REACHABLE', 'REACHABLE'], fake.reports)
-        fake.prober.probe.assert_called_with('192.0.2.10', count=1,
-                                             interval=0.001, timeout=0.01)
+        # Probed by the engine, which sets the wake-up event on a change.
+        fake.engine.add.assert_called_once_with(
+            target.ProbeTarget('http://192.0.2.10:5000/v3', '192.0.2.10'),
+            loop.ProbeSettings.from_dict(dict(PROBE,
+                                              check_interval=0.001)),
+            fake.wakeup)
+        fake.engine.remove.assert_called_once_with(fake.verdict)
         fake.wakeups.unregister.assert_called_once_with(ACTION_ID)
         # Named in the process's heartbeats while it ran, not after.
         fake.heartbeat.add.assert_called_once_with(ACTION_ID, 5.0)
@@ -399,7 +416,7 @@ class TestVimMonitorAction(base.TestCase):
             result = self.run_action(fake, url, probe)
             self.assertTrue(result.is_error())
             self.assertIn(VIM_ID, result.error)
-        fake.prober.probe.assert_not_called()
+        fake.engine.add.assert_not_called()
 
     def test_bad_input_is_reported_to_the_conductor_with_the_reason(self):
         for url, probe, fragment in (
@@ -420,7 +437,7 @@ class TestVimMonitorAction(base.TestCase):
 
     def test_missing_privilege_is_reported_to_the_conductor(self):
         fake = ScriptedRuntime()
-        type(fake.runtime).prober = mock.PropertyMock(
+        type(fake.runtime).engine = mock.PropertyMock(
             side_effect=exception.IcmpUnavailable(reason='no socket'))
         result = self.run_action(fake)
         self.assertTrue(result.is_error())
@@ -450,21 +467,3 @@ class TestVimMonitorAction(base.TestCase):
                                          'http://192.0.2.10', PROBE).run(None)
         self.assertTrue(result.is_error())
         self.assertIn('CAP_NET_RAW', result.error)
-
-
-class TestProbeRound(base.TestCase):
-
-    def test_unresolvable_host_is_a_failed_round_logged_once(self):
-        log = self.useFixture(base.fixtures.FakeLogger(
-            name='tacker_vimmon.action.monitor'))
-        where = target.ProbeTarget('http://no-such-vim', 'no-such-vim')
-        settings = loop.ProbeSettings.from_dict(PROBE)
-        with mock.patch.object(target.ProbeTarget, 'resolve',
-                               side_effect=exception.MonitorTargetUnresolvable(
-                                   host='no-such-vim', reason='unknown')):
-            probe_round = monitor.ProbeRound(
-                mock.create_autospec(prober.Prober, instance=True), where,
-                settings)
-            self.assertFalse(probe_round())
-            self.assertFalse(probe_round())
-        self.assertEqual(1, log.output.count('Probing no-such-vim'))

@@ -24,9 +24,13 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.tests import base
 
 
-def _reply(kind, identifier, sequence, token, ip_header=b''):
+def _reply(kind, identifier, counter, token, ip_header=b'',
+           sequence=None):
+    """An echo reply carrying back the request counter of a payload."""
+    if sequence is None:
+        sequence = counter & 0xffff
     header = struct.pack('!BBHHH', kind, 0, 0, identifier, sequence)
-    return ip_header + header + token + bytes(24)
+    return ip_header + header + token + struct.pack('!Q', counter) + bytes(16)
 
 
 class TestChecksum(base.TestCase):
@@ -129,12 +133,12 @@ class TestSocketChoice(ProberTestCase):
 class TestMatching(ProberTestCase):
     """Replies reach the probe that waits for them, and no other."""
 
-    def _pending_probe(self, p, family=socket.AF_INET, sequence=None):
+    def _pending_probe(self, p, family=socket.AF_INET, counter=5):
         probe = prober._Probe(1)
-        sequence = sequence or 5
-        probe.sent_at[sequence] = 0.0
-        probe.deadline[sequence] = 10.0
-        p._pending[(family, sequence)] = probe
+        key = (family, counter)
+        probe.sent_at[key] = 0.0
+        probe.deadline[key] = 10.0
+        p._pending[key] = probe.answered
         return probe
 
     def test_raw_ipv4_reply_skips_ip_header(self):
@@ -165,6 +169,18 @@ class TestMatching(ProberTestCase):
         p._dispatch(prober._IPV4, _reply(0, 999, 5, p._token), now=0.2)
         self.assertEqual([0.2], probe.rtts)
 
+    def test_counter_and_sequence_must_both_match(self):
+        # 5 + 65536 has the sequence of 5, but another counter; and a
+        # counter whose sequence disagrees is nobody's reply.
+        p, _ = self.make('dgram')
+        probe = self._pending_probe(p)
+        p._dispatch(prober._IPV4, _reply(0, 999, 5 + 0x10000, p._token),
+                    now=0.1)
+        p._dispatch(prober._IPV4, _reply(0, 999, 5, p._token, sequence=6),
+                    now=0.1)
+        self.assertEqual([], probe.rtts)
+        self.assertIn((socket.AF_INET, 5), p._pending)
+
     def test_late_reply_does_not_count(self):
         p, _ = self.make('dgram')
         probe = self._pending_probe(p)
@@ -187,6 +203,12 @@ class TestProbe(ProberTestCase):
         self.assertEqual([8, 8], [k[0] for k in kinds])
         self.assertEqual({p.identifier}, {k[3] for k in kinds})
         self.assertEqual(1, kinds[1][4] - kinds[0][4])
+        # The payload: the token, then the counter whose low bits are the
+        # sequence.
+        self.assertEqual([p._token] * 2, [d[8:16] for d in sent])
+        counters = [struct.unpack_from('!Q', d, 16)[0] for d in sent]
+        self.assertEqual([k[4] for k in kinds],
+                         [c & 0xffff for c in counters])
         self.assertEqual([0, 0], [prober.checksum(d) for d in sent])
         self.assertEqual({}, p._pending)
 
@@ -205,6 +227,41 @@ class TestProbe(ProberTestCase):
         result = p.probe('192.0.2.1', count=3, interval=0.001, timeout=5)
         self.assertEqual((0, 0, [], 'No route to host'), tuple(result))
         self.assertFalse(result.reachable)
+
+    def test_sequence_wraps_but_counter_does_not(self):
+        p, _ = self.make('raw')
+        p._counter = 0xffff - 1
+        p.probe('192.0.2.1', count=3, interval=0.001, timeout=0.001)
+        sent = [d for d, _a in p._sockets[socket.AF_INET].sent]
+        self.assertEqual([0xffff, 0, 1],
+                         [struct.unpack_from('!BBHHH', d)[4] for d in sent])
+        self.assertEqual([0xffff, 0x10000, 0x10001],
+                         [struct.unpack_from('!Q', d, 16)[0] for d in sent])
+        self.assertEqual([0, 0, 0], [prober.checksum(d) for d in sent])
+
+    def test_send_calls_back_with_the_key_once(self):
+        p, _ = self.make('dgram')
+        answered = []
+        destination = p.destination('192.0.2.1')
+        key = p.send(destination, lambda *args: answered.append(args))
+        self.assertEqual(socket.AF_INET, key[0])
+        data, _address = p._sockets[socket.AF_INET].sent[0]
+        for _ in range(2):
+            p._dispatch(prober._IPV4, _reply(0, 7, key[1], p._token),
+                        now=3.0)
+        self.assertEqual([(key, 3.0)], answered)
+        other = p.send(destination, lambda *args: answered.append(args))
+        p.forget([other])
+        p._dispatch(prober._IPV4, _reply(0, 7, other[1], p._token), now=4.0)
+        self.assertEqual([(key, 3.0)], answered)
+
+    def test_send_error_raises_and_leaves_nothing_pending(self):
+        p, _ = self.make('raw')
+        p._sockets[socket.AF_INET].fail_with = OSError(errno.ENETUNREACH,
+                                                       'Network unreachable')
+        self.assertRaises(OSError, p.send, p.destination('192.0.2.1'),
+                          lambda *args: None)
+        self.assertEqual({}, p._pending)
 
     def test_missing_family_is_an_error_not_an_exception(self):
         p, _ = self.make('raw')

@@ -47,7 +47,7 @@ class TestStart(LifecycleTestCase):
                          (vim_id, action_id, target))
         self.assertEqual({'count', 'interval', 'timeout',
                           'failure_threshold', 'check_interval',
-                          'heartbeat_interval'},
+                          'heartbeat_interval', 'recovery_threshold'},
                          set(probe))
         self.assertEqual([], self.monitors.deleted_executions)
         self.assertEqual([], self.monitors.deleted_workflows)
