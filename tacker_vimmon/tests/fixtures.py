@@ -152,11 +152,10 @@ class FakeIcmpSocket:
         raise BlockingIOError()
 
     def close(self):
-        for fd in self._pipe:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        # Once only: a number closed twice may by then be another file's.
+        pipe, self._pipe = self._pipe, ()
+        for fd in pipe:
+            os.close(fd)
 
 
 class FakeIcmpSockets(fixtures.Fixture):

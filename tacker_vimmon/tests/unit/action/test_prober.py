@@ -22,6 +22,7 @@ from unittest import mock
 from tacker_vimmon.action import prober
 from tacker_vimmon.common import exception
 from tacker_vimmon.tests import base
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 
 def _reply(kind, identifier, counter, token, ip_header=b'',
@@ -55,32 +56,6 @@ class TestProbeResult(base.TestCase):
         self.assertFalse(prober.ProbeResult(0, 0, [], 'no route').reachable)
 
 
-class FakeSocket:
-    """Accepts what is sent and records it."""
-
-    def __init__(self, family, kind, proto):
-        self.family = family
-        self.sent = []
-        self.fail_with = None
-
-    def setblocking(self, flag):
-        pass
-
-    def fileno(self):
-        return self._pipe[0]
-
-    def sendto(self, data, address):
-        if self.fail_with:
-            raise self.fail_with
-        self.sent.append((data, address))
-
-    def recv(self, size):
-        raise BlockingIOError()
-
-    def close(self):
-        pass
-
-
 class ProberTestCase(base.TestCase):
     """A Prober whose sockets are fakes and whose thread idles."""
 
@@ -91,10 +66,9 @@ class ProberTestCase(base.TestCase):
             wanted = 'dgram' if sock_type == socket.SOCK_DGRAM else 'raw'
             if wanted not in allowed:
                 raise PermissionError(errno.EPERM, 'Operation not permitted')
-            sock = FakeSocket(family, sock_type, proto)
-            sock._pipe = os.pipe()
-            self.addCleanup(os.close, sock._pipe[0])
-            self.addCleanup(os.close, sock._pipe[1])
+            sock = vimmon_fixtures.FakeIcmpSocket(family, sock_type, proto)
+            # Closing twice is fine: the prober closes it too.
+            self.addCleanup(sock.close)
             created.append(sock)
             return sock
 
