@@ -152,7 +152,8 @@ wait_http() {
 say "starting Mistral, a conductor and the API server"
 start mistral env TACKER_VIMMON_MONITOR_CONFIG_FILE="$MONCONF" \
     "$MVENV/bin/mistral-server" --server api,engine,executor \
-    --config-file "$MCONF"
+    --config-file "$MCONF" \
+    --config-file "$TOP/etc/mistral/tacker-vimmon-mistral.conf"
 start conductor "$VENV/bin/tacker-vimmon-conductor" --config-file "$CONF"
 start api "$VENV/bin/tacker-vimmon-server" --config-file "$CONF"
 wait_http "http://127.0.0.1:$MISTRAL_PORT/v2" Mistral

@@ -14,8 +14,9 @@
 """Faults at scale, measured as an operator sees them: through the API.
 
 Starts the whole system on this machine with default monitoring settings
-(PostgreSQL and RabbitMQ of the machine, a Mistral 23 from .venv-mistral
-with its executor as a process of its own, one tacker-vimmon-conductor and
+(the machine's PostgreSQL, a RabbitMQ node of its own, a Mistral 23 from
+.venv-mistral with the shipped etc/mistral settings and
+its executor as a process of its own, two tacker-vimmon-conductors and
 one tacker-vimmon-server), registers N VIMs through the REST API (loopback
 addresses 127.x.y.z, which this machine answers itself, plus a few hosts in
 network namespaces behind the guard route, to take down), waits until
@@ -27,7 +28,12 @@ still shown REACHABLE after the fault.
 Faults:
 
 * executor kill -9: SIGKILL of Mistral's executor, a new one started at
-  once, one host taken down right after;
+  once, one host taken down right after; a VIM counts as truthful from
+  the moment it shows UNKNOWN or its monitor has checked in again since
+  the crash (a new monitor's check-in);
+* RabbitMQ restart: the stack's broker is a node of the benchmark's own
+  (never the machine's); seconds from the broker answering again until
+  every monitor has checked in again;
 * conductor SIGTERM, conductor master kill -9, conductor crash (master and
   worker killed): one of two conductors, while 8 callers (the monitor
   action's own reporter) report in a loop; the calls lost are those that
@@ -40,6 +46,7 @@ Needs root (namespaces, routes) and tools/mistral/setup-mistral-venv.sh.
 
 import argparse
 import concurrent.futures
+import datetime
 import os
 import signal
 import sys
@@ -85,18 +92,22 @@ class Stack(fixtures.Fixture):
             guard, NETNS_HOSTS)).hosts
         database = self.useFixture(base.RealDatabase('postgresql'))
         url = database.url.render_as_string(hide_password=False)
-        vhost = self.useFixture(rabbit.RabbitVhost())
+        # A broker of the benchmark's own, to restart: Mistral on a vhost
+        # of its own, tacker-vimmon on the default one.
+        self.broker = self.useFixture(rabbit.PrivateRabbit())
+        transport_url = self.broker.transport_url
         self.monitor_config = config = os.path.join(
             self.useFixture(fixtures.TempDir()).path,
             'tacker-vimmon-monitor.conf')
         base.write_config(config, {
-            'DEFAULT': {'transport_url': vhost.transport_url}})
+            'DEFAULT': {'transport_url': transport_url}})
         self.mistral = self.useFixture(mistral.MistralFixture(
             thread_pool_size=self.vims + 64,
             environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE': config},
-            separate_executor=True))
+            separate_executor=True,
+            transport_url=self.broker.add_vhost('mistral')))
         shared = {
-            'DEFAULT': {'transport_url': vhost.transport_url},
+            'DEFAULT': {'transport_url': transport_url},
             'mistral': {'endpoint_override': self.mistral.url,
                         'timeout': 60},
             'vim_monitor': {'enabled': True},
@@ -104,7 +115,7 @@ class Stack(fixtures.Fixture):
         self.api = self.useFixture(api_server.ApiServerProcess(
             url, sections=shared))
         self.conductors = [self.useFixture(processes.ConductorProcess(
-            vhost.transport_url, url, 'bench-conductor-%d' % index,
+            transport_url, url, 'bench-conductor-%d' % index,
             upgrade=False, conf=dict(shared, reconciler={'enabled': True})))
             for index in range(2)]
         # The callers' VIM rows are written here, through the DB API.
@@ -131,11 +142,25 @@ class Operator:
         response.raise_for_status()
         return response.json()['vim']['id']
 
-    def statuses(self):
+    def vims(self):
         response = self.session.get(self.url + '/v1.0/vims', timeout=120,
-                                    params={'fields': ['id', 'status']})
+                                    params={'fields': ['id', 'status',
+                                                       'monitor']})
         response.raise_for_status()
-        return {vim['id']: vim['status'] for vim in response.json()['vims']}
+        return {vim['id']: vim for vim in response.json()['vims']}
+
+    def statuses(self):
+        return {vim_id: vim['status'] for vim_id, vim in self.vims().items()}
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def checked_in_since(vim, moment):
+    heard = vim['monitor'].get('last_check_in_at')
+    return bool(heard) and datetime.datetime.fromisoformat(
+        heard.rstrip('Z')) > moment
 
 
 def loopback(index):
@@ -158,37 +183,69 @@ def wait_until(predicate, timeout, what):
 
 
 def executor_crash(operator, stack, ids, timeout):
-    """Seconds to every-VIM-UNKNOWN, healed, downed-host UNREACHABLE."""
+    """Seconds to every VIM truthful, healed, downed-host UNREACHABLE."""
     downed = ids[0]
     stack.mistral.kill_executor()
     crashed = time.monotonic()
+    crashed_at = utcnow()
     stack.mistral.start_executor()
     stack.hosts[0].set_down()
-    unknown_at, reachable_last, unreachable_at, healed_at = {}, 0.0, None, None
+    truthful_at, unknown, reachable_last = {}, set(), 0.0
+    unreachable_at = healed_at = None
     while time.monotonic() - crashed < timeout:
         now = time.monotonic() - crashed
-        statuses = operator.statuses()
-        for vim_id, status in statuses.items():
-            if status == 'UNKNOWN':
-                unknown_at.setdefault(vim_id, now)
-        if statuses[downed] == 'REACHABLE':
+        vims = operator.vims()
+        for vim_id, vim in vims.items():
+            if vim['status'] == 'UNKNOWN':
+                unknown.add(vim_id)
+            if vim['status'] == 'UNKNOWN' or checked_in_since(
+                    vim, crashed_at):
+                truthful_at.setdefault(vim_id, now)
+        status = vims[downed]['status']
+        if status == 'REACHABLE':
             reachable_last = now
-        if statuses[downed] == 'UNREACHABLE' and unreachable_at is None:
+        if status == 'UNREACHABLE' and unreachable_at is None:
             unreachable_at = now
-        others = {s for v, s in statuses.items() if v != downed}
+        others = {vim['status'] for vim_id, vim in vims.items()
+                  if vim_id != downed}
         if (unreachable_at is not None and others == {'REACHABLE'}
-                and len(unknown_at) == len(ids)):
+                and len(truthful_at) == len(ids)):
             healed_at = now
             break
         time.sleep(POLL)
     stack.hosts[0].set_up()
     return {
-        'every VIM UNKNOWN (s)': max(unknown_at.values())
-        if len(unknown_at) == len(ids) else None,
-        'VIMs seen UNKNOWN': '%d/%d' % (len(unknown_at), len(ids)),
+        'every VIM UNKNOWN or checked in again (s)': max(
+            truthful_at.values()) if len(truthful_at) == len(ids) else None,
+        'VIMs seen UNKNOWN': '%d/%d' % (len(unknown), len(ids)),
         'every VIM monitored again (s)': healed_at,
         'downed host UNREACHABLE (s)': unreachable_at,
         'downed host last shown REACHABLE (s)': reachable_last,
+    }
+
+
+def broker_restart(operator, stack, ids, timeout):
+    """Seconds from the broker answering again to every monitor heard."""
+    stack.broker.stop()
+    stopped = time.monotonic()
+    stack.broker.start()
+    back = time.monotonic()
+    back_at = utcnow()
+    unknown = set()
+
+    def every_monitor_heard():
+        vims = operator.vims()
+        unknown.update(vim_id for vim_id, vim in vims.items()
+                       if vim['status'] == 'UNKNOWN')
+        return all(checked_in_since(vims[vim_id], back_at)
+                   and vims[vim_id]['status'] == 'REACHABLE'
+                   for vim_id in ids)
+
+    wait_until(every_monitor_heard, timeout, 'every monitor reporting')
+    return {
+        'broker away (s)': back - stopped,
+        'every VIM monitored again (s)': time.monotonic() - back,
+        'VIMs seen UNKNOWN': '%d/%d' % (len(unknown), len(ids)),
     }
 
 
@@ -298,6 +355,8 @@ def main():
               % (time.monotonic() - started - took), flush=True)
         rows = [('executor kill -9', executor_crash(
             operator, stack, ids, args.timeout))]
+        rows.append(('RabbitMQ restart', broker_restart(
+            operator, stack, ids, args.timeout)))
         callers = Callers(stack)
         try:
             for index, (name, fault) in enumerate(CONDUCTOR_FAULTS):

@@ -48,6 +48,10 @@ VENV = os.environ.get('TVM_TEST_MISTRAL_VENV',
 START_TIMEOUT = 90
 STOP_TIMEOUT = 20
 MIGRATE_TIMEOUT = 300
+# The Mistral settings the project ships for running its monitors; every
+# Mistral process of the tests reads them, as a deployment would.
+SETTINGS_FILE = os.path.join(TOP, 'etc', 'mistral',
+                             'tacker-vimmon-mistral.conf')
 # Serialises building the template database across test processes.
 TEMPLATE_LOCK_KEY = 0x74766d6d
 
@@ -125,7 +129,9 @@ class MistralFixture(fixtures.Fixture):
     """``mistral-server --server api,engine,executor`` for one test.
 
     :param thread_pool_size: executor_thread_pool_size (each running
-        monitor action holds one pool thread)
+        monitor action holds one pool thread); with separate_executor, only
+        the executor's (the engine and API keep Mistral's default, as the
+        shipped settings advise)
     :param extra_config: {section: {option: value}} added to the config
     :param environment: extra environment variables of the server (for
         example TACKER_VIMMON_MONITOR_CONFIG_FILE for the monitor action)
@@ -176,6 +182,10 @@ class MistralFixture(fixtures.Fixture):
         self.config_path = os.path.join(self.directory, 'mistral.conf')
         base.write_config(self.config_path, self._config(
             self.database.url, self.log_path))
+        self.executor_config_path = os.path.join(self.directory,
+                                                 'mistral-executor.conf')
+        base.write_config(self.executor_config_path, {'DEFAULT': {
+            'executor_thread_pool_size': self.thread_pool_size}})
         self._start(server)
         self.client = mistral_client.client(mistral_url=self.url)
 
@@ -183,7 +193,6 @@ class MistralFixture(fixtures.Fixture):
         sections = {
             'DEFAULT': {
                 'transport_url': self.transport_url,
-                'executor_thread_pool_size': self.thread_pool_size,
                 'log_file': log_path,
                 'debug': 'False',
             },
@@ -197,6 +206,9 @@ class MistralFixture(fixtures.Fixture):
             'oslo_policy': {'enforce_new_defaults': 'False',
                             'enforce_scope': 'False'},
         }
+        if not self.separate_executor:
+            sections['DEFAULT']['executor_thread_pool_size'] = (
+                self.thread_pool_size)
         for section, values in self.extra_config.items():
             sections.setdefault(section, {}).update(values)
         return sections
@@ -239,10 +251,16 @@ class MistralFixture(fixtures.Fixture):
 
     def _spawn(self, server, servers):
         env = dict(os.environ, **self.environment)
+        # Later files win: the shipped settings, then the executor's pool.
+        configs = [self.config_path, SETTINGS_FILE]
+        if servers == 'executor':
+            configs.append(self.executor_config_path)
+        arguments = [server, '--server', servers]
+        for path in configs:
+            arguments += ['--config-file', path]
         with open(self.log_path, 'ab') as log:
             return subprocess.Popen(
-                [server, '--server', servers, '--config-file',
-                 self.config_path],
+                arguments,
                 stdout=log, stderr=subprocess.STDOUT, env=env,
                 start_new_session=True)
 

@@ -45,6 +45,26 @@ class TestMistralFixture(base.FunctionalTestCase):
         # No api, engine or executor child outlives the master.
         self.assertRaises(ProcessLookupError, os.killpg, pid, 0)
 
+    def test_every_process_reads_the_shipped_settings(self):
+        fixture = self.use_service(mistral.MistralFixture(
+            thread_pool_size=5, separate_executor=True))
+
+        def log():
+            with open(fixture.log_path, errors='replace') as f:
+                return f.read()
+
+        # The engine's checker and the executor's sender both say so once
+        # they have read [action_heartbeat] max_missed_heartbeats = 0.
+        vimmon_fixtures.wait_for(
+            lambda: ('Action heartbeats are disabled' in log() and
+                     'Action heartbeat reporting is disabled' in log()),
+            60, interval=0.2, message="Mistral's action heartbeat disabled")
+        # The big pool is the executor's alone.
+        with open(fixture.config_path) as f:
+            self.assertNotIn('executor_thread_pool_size', f.read())
+        with open(fixture.executor_config_path) as f:
+            self.assertIn('executor_thread_pool_size = 5', f.read())
+
     def assertConfigAvoidsTheTraps(self, fixture):
         with open(fixture.config_path) as f:
             text = f.read()
