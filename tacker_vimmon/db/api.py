@@ -275,11 +275,19 @@ def _vim_wanting(session, vim_id, action_id):
 @oslo_db_api.retry_on_deadlock
 @main_context_manager.writer
 def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
-                       workflow_id, execution_id, status=None,
+                       workflow_id=None, execution_id=None, status=None,
                        event_details=None):
     """Make a new monitor the wanted one, if the old one still is.
 
+    The lifecycle calls this before it starts the new monitor's execution
+    (workflow_id and execution_id None: the row keeps its workflow and
+    forgets the old execution), so that the new action finds itself
+    current at its first report, which may come milliseconds after Mistral
+    starts it; vim_monitor_started then names the execution.
+
     :param expected_action_id: the action_id the row must still hold
+    :param workflow_id: the new monitor's workflow (None: unchanged)
+    :param execution_id: the new monitor's execution, if it runs already
     :param status: the VIM's status from now on (unchanged when None)
     :returns: the VIM before the change, or None when the VIM is gone or
         holds another action_id (the caller must undo its new monitor)
@@ -290,14 +298,32 @@ def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
     before = {'status': vim.status, 'action_id': vim.action_id,
               'workflow_id': vim.workflow_id,
               'execution_id': vim.execution_id}
-    vim.update({'action_id': action_id, 'workflow_id': workflow_id,
-                'execution_id': execution_id, 'monitor_error': None,
-                'last_check_in_at': None})
+    vim.update({'action_id': action_id, 'execution_id': execution_id,
+                'monitor_error': None, 'last_check_in_at': None})
+    if workflow_id is not None:
+        vim.workflow_id = workflow_id
     if status is not None:
         vim.status = status
     if event_details is not None:
         _add_event(context.session, vim, EVENT_MONITOR, event_details)
     return before
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_monitor_started(context, vim_id, action_id, workflow_id,
+                        execution_id):
+    """Name the running execution of the wanted monitor action_id.
+
+    :returns: True, or False when the VIM is gone or wants another monitor
+        by now (the caller must remove the execution it started)
+    """
+    vims = models.Vim.__table__
+    return context.session.execute(
+        vims.update().where(sa.and_(vims.c.id == vim_id,
+                                    vims.c.action_id == action_id))
+        .values(workflow_id=workflow_id, execution_id=execution_id)
+    ).rowcount == 1
 
 
 def _record_monitor_failure(session, vim_id, expected_action_id, values,

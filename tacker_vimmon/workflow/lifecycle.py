@@ -144,24 +144,35 @@ class MonitorLifecycle:
         self._wake(vim.action_id)
 
     def _make_wanted(self, context, vim, action_id, event, status=None):
-        """Start a monitor and swap it in; False when the swap lost."""
-        expected = vim.action_id
+        """Swap a new monitor in and start it; False when the swap lost.
+
+        The row names the new action before Mistral runs it: a monitor
+        reports REACHABLE at its host's first reply, often before
+        executions.create has even returned, and a report from an action
+        the row does not name yet would be told bad_action.
+        """
+        before = None
+        if vim.action_id != action_id:
+            if event is not None:
+                event = dict(event, action_id=action_id)
+            before = db_api.vim_monitor_assign(
+                context, vim.id, vim.action_id, action_id, status=status,
+                event_details=event)
+            if before is None:
+                return False
         try:
             monitor = self._start(vim, action_id)
         except exception.TackerVimmonException as error:
             return self._record_failure(context, vim, action_id, error)
-        if event is not None:
-            event = dict(event, action_id=action_id)
-        before = db_api.vim_monitor_assign(
-            context, vim.id, expected, action_id, monitor.workflow_id,
-            monitor.execution_id, status=status, event_details=event)
-        if before is None:
+        if not db_api.vim_monitor_started(context, vim.id, action_id,
+                                          monitor.workflow_id,
+                                          monitor.execution_id):
             LOG.info('VIM %(vim)s changed while its monitor %(action)s was '
                      'set up; removing that monitor',
                      {'vim': vim.id, 'action': action_id})
             self._delete_execution(monitor.execution_id)
             return False
-        if before['action_id'] != action_id:
+        if before is not None:
             self._remove_replaced(before, monitor)
         return True
 
@@ -183,10 +194,11 @@ class MonitorLifecycle:
                                     workflow_id=workflow.workflow_id)
 
     def _record_failure(self, context, vim, action_id, error):
+        """The monitor action_id, already the wanted one, did not start."""
         reason = error.format_message()
         LOG.warning('Monitor of VIM %(vim)s could not be set up: %(reason)s',
                     {'vim': vim.id, 'reason': reason})
-        if not db_api.vim_monitor_failed(context, vim.id, vim.action_id,
+        if not db_api.vim_monitor_failed(context, vim.id, action_id,
                                          action_id, reason):
             return False
         if vim.action_id != action_id:

@@ -46,18 +46,16 @@ Needs root (namespaces, routes) and tools/mistral/setup-mistral-venv.sh.
 
 import argparse
 import concurrent.futures
-import datetime
 import os
 import signal
 import sys
 import threading
 import time
 
-import fixtures
+import benchstack
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
-import requests
 
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import runtime
@@ -65,11 +63,6 @@ from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
-from tacker_vimmon.tests.functional import mistral
-from tacker_vimmon.tests.functional import netns
-from tacker_vimmon.tests.functional import processes
-from tacker_vimmon.tests.functional import rabbit
-from tacker_vimmon.tests.functional.api import api_server
 
 POLL = 0.5
 NETNS_HOSTS = 3
@@ -79,107 +72,11 @@ CALLS_BEFORE = 80
 CALLS_AFTER = 200
 
 
-class Stack(fixtures.Fixture):
-    """Guard, hosts, database, broker, Mistral, conductor and API server."""
-
-    def __init__(self, vims):
-        super().__init__()
-        self.vims = vims
-
-    def _setUp(self):
-        guard = self.useFixture(netns.ProbeGuard())
-        self.hosts = self.useFixture(netns.NetnsHosts(
-            guard, NETNS_HOSTS)).hosts
-        database = self.useFixture(base.RealDatabase('postgresql'))
-        url = database.url.render_as_string(hide_password=False)
-        # A broker of the benchmark's own, to restart: Mistral on a vhost
-        # of its own, tacker-vimmon on the default one.
-        self.broker = self.useFixture(rabbit.PrivateRabbit())
-        transport_url = self.broker.transport_url
-        self.monitor_config = config = os.path.join(
-            self.useFixture(fixtures.TempDir()).path,
-            'tacker-vimmon-monitor.conf')
-        base.write_config(config, {
-            'DEFAULT': {'transport_url': transport_url}})
-        self.mistral = self.useFixture(mistral.MistralFixture(
-            thread_pool_size=self.vims + 64,
-            environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE': config},
-            separate_executor=True,
-            transport_url=self.broker.add_vhost('mistral')))
-        shared = {
-            'DEFAULT': {'transport_url': transport_url},
-            'mistral': {'endpoint_override': self.mistral.url,
-                        'timeout': 60},
-            'vim_monitor': {'enabled': True},
-        }
-        self.api = self.useFixture(api_server.ApiServerProcess(
-            url, sections=shared))
-        self.conductors = [self.useFixture(processes.ConductorProcess(
-            transport_url, url, 'bench-conductor-%d' % index,
-            upgrade=False, conf=dict(shared, reconciler={'enabled': True})))
-            for index in range(2)]
-        # The callers' VIM rows are written here, through the DB API.
-        facade = enginefacade.transaction_context()
-        facade.configure(connection=url)
-        self.addCleanup(lambda: facade.writer.get_engine().dispose())
-        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
-            db_api.main_context_manager, facade))
-
-
-class Operator:
-    """What an operator does and sees, over HTTP."""
-
-    def __init__(self, url):
-        self.url = url
-        self.session = requests.Session()
-
-    def register(self, name, host):
-        response = self.session.post(self.url + '/v1.0/vims', json={'vim': {
-            'name': name, 'type': 'openstack',
-            'auth_url': 'http://%s:5000/v3' % host,
-            'auth_cred': {'username': 'u', 'password': 'p'},
-            'vim_project': {'name': 'nfv'}}}, timeout=120)
-        response.raise_for_status()
-        return response.json()['vim']['id']
-
-    def vims(self):
-        response = self.session.get(self.url + '/v1.0/vims', timeout=120,
-                                    params={'fields': ['id', 'status',
-                                                       'monitor']})
-        response.raise_for_status()
-        return {vim['id']: vim for vim in response.json()['vims']}
-
-    def statuses(self):
-        return {vim_id: vim['status'] for vim_id, vim in self.vims().items()}
-
-
-def utcnow():
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def checked_in_since(vim, moment):
-    heard = vim['monitor'].get('last_check_in_at')
-    return bool(heard) and datetime.datetime.fromisoformat(
-        heard.rstrip('Z')) > moment
-
-
-def loopback(index):
-    # 127.1.0.0 and up: never the machine's own 127.0.0.1.
-    return '127.%d.%d.%d' % (1 + index // 65025, index // 255 % 255,
-                             index % 255 + 1)
-
-
 def register_all(operator, stack, count):
-    hosts = [host.ipv4 for host in stack.hosts]
-    hosts += [loopback(index) for index in range(count - len(hosts))]
     started = time.monotonic()
     ids = [operator.register('vim-%d' % index, host)
-           for index, host in enumerate(hosts)]
+           for index, host in enumerate(benchstack.addresses(stack, count))]
     return ids, time.monotonic() - started
-
-
-def wait_until(predicate, timeout, what):
-    return base.wait_for(predicate, timeout, interval=POLL, message=what)
 
 
 def executor_crash(operator, stack, ids, timeout):
@@ -187,7 +84,7 @@ def executor_crash(operator, stack, ids, timeout):
     downed = ids[0]
     stack.mistral.kill_executor()
     crashed = time.monotonic()
-    crashed_at = utcnow()
+    crashed_at = benchstack.utcnow()
     stack.mistral.start_executor()
     stack.hosts[0].set_down()
     truthful_at, unknown, reachable_last = {}, set(), 0.0
@@ -198,7 +95,7 @@ def executor_crash(operator, stack, ids, timeout):
         for vim_id, vim in vims.items():
             if vim['status'] == 'UNKNOWN':
                 unknown.add(vim_id)
-            if vim['status'] == 'UNKNOWN' or checked_in_since(
+            if vim['status'] == 'UNKNOWN' or benchstack.checked_in_since(
                     vim, crashed_at):
                 truthful_at.setdefault(vim_id, now)
         status = vims[downed]['status']
@@ -230,18 +127,19 @@ def broker_restart(operator, stack, ids, timeout):
     stopped = time.monotonic()
     stack.broker.start()
     back = time.monotonic()
-    back_at = utcnow()
+    back_at = benchstack.utcnow()
     unknown = set()
 
     def every_monitor_heard():
         vims = operator.vims()
         unknown.update(vim_id for vim_id, vim in vims.items()
                        if vim['status'] == 'UNKNOWN')
-        return all(checked_in_since(vims[vim_id], back_at)
+        return all(benchstack.checked_in_since(vims[vim_id], back_at)
                    and vims[vim_id]['status'] == 'REACHABLE'
                    for vim_id in ids)
 
-    wait_until(every_monitor_heard, timeout, 'every monitor reporting')
+    benchstack.wait_until(every_monitor_heard, timeout,
+                          'every monitor reporting')
     return {
         'broker away (s)': back - stopped,
         'every VIM monitored again (s)': time.monotonic() - back,
@@ -253,6 +151,13 @@ class Callers:
     """8 monitors' reporters reporting in a loop, on VIM rows of their own."""
 
     def __init__(self, stack):
+        # The callers' VIM rows are written here, through the DB API.
+        facade = enginefacade.transaction_context()
+        facade.configure(connection=stack.database_url)
+        self._facade = facade
+        self._replaced = test_fixtures.ReplaceEngineFacadeFixture(
+            db_api.main_context_manager, facade)
+        self._replaced.setUp()
         context = vimmon_context.get_admin_context()
         self.reports = []
         for index in range(CALLERS):
@@ -294,6 +199,8 @@ class Callers:
             future.result()
         self._pool.shutdown()
         self.runtime.transport.cleanup()
+        self._replaced.cleanUp()
+        self._facade.writer.get_engine().dispose()
 
 
 CONDUCTOR_FAULTS = (
@@ -324,12 +231,6 @@ def conductor_fault(callers, stack, index, fault, timeout):
             'slowest answer (s)': max(after)}
 
 
-def fmt(value):
-    if value is None:
-        return 'not reached'
-    return '%.1f' % value if isinstance(value, float) else str(value)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--vims', type=int, default=500)
@@ -339,18 +240,20 @@ def main():
     if os.geteuid() != 0:
         sys.exit('bench_faults needs root (network namespaces, routes)')
     os.environ['TVM_REQUIRE_SERVICES'] = '1'
-    stack = Stack(args.vims)
+    stack = benchstack.Stack(args.vims, conductors=2,
+                             netns_hosts=NETNS_HOSTS)
     started = time.monotonic()
     stack.setUp()
     try:
-        operator = Operator(stack.api.url)
+        operator = benchstack.Operator(stack.api.url)
         print('stack up in %.0f s' % (time.monotonic() - started),
               flush=True)
         ids, took = register_all(operator, stack, args.vims)
         print('%d VIMs registered in %.0f s (%.1f/s)'
               % (len(ids), took, len(ids) / took), flush=True)
-        wait_until(lambda: set(operator.statuses().values()) ==
-                   {'REACHABLE'}, args.timeout, 'every VIM REACHABLE')
+        benchstack.wait_until(
+            lambda: set(operator.statuses().values()) == {'REACHABLE'},
+            args.timeout, 'every VIM REACHABLE')
         print('every VIM REACHABLE after %.0f s'
               % (time.monotonic() - started - took), flush=True)
         rows = [('executor kill -9', executor_crash(
@@ -366,16 +269,8 @@ def main():
             callers.close()
     finally:
         stack.cleanUp()
-    columns = []
-    for _name, figures in rows:
-        columns += [column for column in figures if column not in columns]
-    print('\n| fault (%d VIMs, one executor, two conductors) | %s |'
-          % (args.vims, ' | '.join(columns)))
-    print('|---|%s|' % '|'.join('---' for _ in columns))
-    for name, figures in rows:
-        print('| %s | %s |' % (name, ' | '.join(
-            fmt(figures[column]) if column in figures else '-'
-            for column in columns)))
+    benchstack.print_table(
+        'fault (%d VIMs, one executor, two conductors)' % args.vims, rows)
 
 
 if __name__ == '__main__':

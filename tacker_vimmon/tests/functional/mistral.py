@@ -143,6 +143,9 @@ class MistralFixture(fixtures.Fixture):
         ``start_api_engine``) as a Mistral upgrade or crash would
     :param transport_url: the broker Mistral uses (a vhost of its own);
         by default a new vhost on the machine's broker
+    :param settings_file: a configuration file every Mistral process reads
+        after its own; by default the settings the project ships, None for
+        Mistral's defaults (to measure what the settings change)
 
     ``url`` is the v2 endpoint, ``client`` a python-mistralclient client,
     ``log_path`` the server's log file.
@@ -150,8 +153,9 @@ class MistralFixture(fixtures.Fixture):
 
     def __init__(self, thread_pool_size=16, extra_config=None,
                  environment=None, separate_executor=False,
-                 transport_url=None):
+                 transport_url=None, settings_file=SETTINGS_FILE):
         super().__init__()
+        self.settings_file = settings_file
         self.transport_url = transport_url
         self.thread_pool_size = thread_pool_size
         self.extra_config = extra_config or {}
@@ -159,6 +163,7 @@ class MistralFixture(fixtures.Fixture):
         self.separate_executor = separate_executor
         self.process = None
         self.executor = None
+        self.executors = []
 
     def _setUp(self):
         version = mistral_version()
@@ -252,7 +257,9 @@ class MistralFixture(fixtures.Fixture):
     def _spawn(self, server, servers):
         env = dict(os.environ, **self.environment)
         # Later files win: the shipped settings, then the executor's pool.
-        configs = [self.config_path, SETTINGS_FILE]
+        configs = [self.config_path]
+        if self.settings_file:
+            configs.append(self.settings_file)
         if servers == 'executor':
             configs.append(self.executor_config_path)
         arguments = [server, '--server', servers]
@@ -279,14 +286,22 @@ class MistralFixture(fixtures.Fixture):
         self._wait_answers()
 
     def start_executor(self):
-        """Start a (new) executor process (separate_executor only)."""
+        """Start a (new) executor process (separate_executor only).
+
+        Several may run at once; ``executor`` is the latest, ``executors``
+        all those started.
+        """
         self.executor = self._spawn(
             os.path.join(VENV, 'bin', 'mistral-server'), 'executor')
+        self.executors.append(self.executor)
         self.addCleanup(self._kill_group, self.executor)
+        return self.executor
 
-    def kill_executor(self):
-        """SIGKILL the executor and its children, as a host crash would."""
-        self._kill_group(self.executor)
+    def kill_executor(self, executor=None):
+        """SIGKILL an executor (the latest by default) and its children,
+        as a host crash would.
+        """
+        self._kill_group(executor or self.executor)
 
     def _kill_group(self, process):
         if process is None or process.poll() is not None:

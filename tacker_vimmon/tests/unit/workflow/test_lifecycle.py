@@ -66,27 +66,40 @@ class TestStart(LifecycleTestCase):
         [event] = self.events()
         self.assertIn('connection refused', event.event_details['reason'])
 
-    def test_two_concurrent_starts_end_with_one_workflow(self):
-        # An API node and a reconciler make the VIM's first monitor at
-        # once: both ensure the workflow (the second finds it), both
-        # start an execution, the swap keeps one.
+    def test_of_two_concurrent_repairs_only_the_first_to_swap_starts(self):
+        # An API node and a reconciler repair the same failed monitor at
+        # once: the row names the new action before its execution starts,
+        # so whoever swaps second starts nothing at all.
         other = lifecycle.MonitorLifecycle(
             self.conf.conf, monitors=self.monitors.api,
             wakeups=vimmon_fixtures.recording_wakeups(self.woken))
         failed = db_api.vim_get(self.context, self.vim.id)
 
-        def the_other_one_first():
+        def the_other_one_meanwhile():
             self.monitors.on_create = None
-            self.assertTrue(other.repair(self.context, failed, 'retry'))
-        self.monitors.on_create = the_other_one_first
-        self.assertFalse(self.lifecycle.repair(self.context, failed, 'test'))
+            self.assertFalse(other.repair(self.context, failed, 'retry'))
+        self.monitors.on_create = the_other_one_meanwhile
+        self.assertTrue(self.lifecycle.repair(self.context, failed, 'test'))
         self.assertEqual([self.vim.id], self.monitors.created_workflows)
-        self.assertEqual(['wf1', 'wf1'], self.monitors.started_in)
+        self.assertEqual(['wf1'], self.monitors.started_in)
         vim = db_api.vim_get(self.context, self.vim.id)
         self.assertEqual(('wf1', 'ex1'), (vim.workflow_id, vim.execution_id))
-        # The loser removed its execution only, never the shared workflow.
-        self.assertEqual(['ex2'], self.monitors.deleted_executions)
+        self.assertEqual([], self.monitors.deleted_executions)
         self.assertEqual([], self.monitors.deleted_workflows)
+
+    def test_the_row_names_the_new_action_before_it_runs(self):
+        # A monitor may report at its host's first reply, before
+        # executions.create has returned: it must find itself current.
+        failed = db_api.vim_get(self.context, self.vim.id)
+        seen = []
+
+        def the_action_reports_at_once():
+            seen.append(db_api.vim_get(self.context, self.vim.id).action_id)
+        self.monitors.on_create = the_action_reports_at_once
+        self.assertTrue(self.lifecycle.repair(self.context, failed, 'test'))
+        vim = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual([vim.action_id], seen)
+        self.assertNotEqual(failed.action_id, vim.action_id)
 
 
 class TestReplace(LifecycleTestCase):
@@ -118,11 +131,13 @@ class TestReplace(LifecycleTestCase):
         self.assertEqual(1, self.monitors.api.ensure_workflow.call_count)
 
     def test_losing_a_race_removes_only_the_monitor_it_made(self):
-        # Another writer replaces the monitor while ours is being created.
+        # Another writer replaces our new monitor while its execution is
+        # being created.
         def someone_else_wins():
             self.monitors.on_create = None
-            db_api.vim_monitor_assign(self.context, self.vim.id,
-                                      'first-action', 'other', 'wf1', 'exX')
+            ours = db_api.vim_get(self.context, self.vim.id).action_id
+            db_api.vim_monitor_assign(self.context, self.vim.id, ours,
+                                      'other', 'wf1', 'exX')
         self.monitors.on_create = someone_else_wins
         self.assertRaises(exception.MonitorReplacedConcurrently,
                           self.lifecycle.replace, self.context, self.vim,
@@ -137,7 +152,9 @@ class TestReplace(LifecycleTestCase):
         db_api.vim_destroy(self.context, self.vim.id)
         self.assertRaises(exception.VimNotFound, self.lifecycle.replace,
                           self.context, self.vim, 'test')
-        self.assertEqual(['ex2'], self.monitors.deleted_executions)
+        # Nothing was started for it.
+        self.assertEqual(['wf1'], self.monitors.started_in)
+        self.assertEqual([], self.monitors.deleted_executions)
 
     def test_failed_replacement_retires_the_old_monitor_too(self):
         self.monitors.fail_create = exception.MistralRequestFailed(

@@ -1,0 +1,374 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""N VIMs monitored at once, as an operator runs them: what it costs.
+
+Starts the whole system (benchstack.Stack: default monitoring settings,
+the shipped Mistral settings, E executors), then does what an operator
+does and prints one table:
+
+* registers N VIMs through the REST API from a few parallel clients
+  (registrations/s, POST p50/p99), watching the VIM list from the first
+  registration on (registration -> REACHABLE p50/p99);
+* steady state: CPU % of one core per process (Mistral api+engine, each
+  executor, conductor, API server, PostgreSQL, RabbitMQ) over --steady
+  seconds, and each executor's RSS and threads (and their growth per VIM
+  over the executor before any VIM);
+* takes the namespace hosts' links down at once: link down ->
+  UNREACHABLE p50/p99 against the rule the monitoring guide states;
+* deregisters every VIM: how long it takes, how many monitor actions have
+  exited within check_interval plus 30 s (from the executors' threads), and
+  what Mistral keeps afterwards (its database's rows);
+* with --ping-baseline (the default up to 500 VIMs), the predecessor's way
+  in the same run: a thread per VIM running one ``ping`` process per
+  probe round back to back, as Tacker's action did, with the same probe
+  settings, CPU measured over the same window length (its own and its
+  ping processes').
+
+Needs root (namespaces, routes) and tools/mistral/setup-mistral-venv.sh.
+Probes only loopback and namespace hosts behind the guard route.
+
+    .venv/bin/python tools/bench/bench_scale.py --vims 2000 [--executors 2]
+"""
+
+import argparse
+import concurrent.futures
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import benchstack
+from oslo_config import cfg
+import sqlalchemy as sa
+
+from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
+
+# Keeps the list reads light while watching 2,000 VIMs.
+WATCH_INTERVAL = 0.5
+DETECT_INTERVAL = 0.25
+MISTRAL_TABLES = ('workflow_definitions_v2', 'workflow_executions_v2',
+                  'task_executions_v2', 'action_executions_v2',
+                  'delayed_calls_v2', 'scheduled_jobs_v2')
+
+
+def probe_settings():
+    """The [vim_monitor] defaults the monitors run with."""
+    conf = cfg.ConfigOpts()
+    vim_monitor_conf.register_opts(conf)
+    conf([], project='tacker-vimmon-bench')
+    return conf.vim_monitor
+
+
+def detection_rule(settings):
+    """(earliest, latest) seconds from link down to UNREACHABLE.
+
+    The monitoring guide's formula, report latency aside.
+    """
+    period = (settings.probe_count * settings.probe_interval
+              + settings.probe_timeout)
+    latest = settings.failure_threshold * period
+    return latest - settings.probe_interval, latest
+
+
+class Watcher(threading.Thread):
+    """Reads the VIM list until stopped; the first time each VIM is seen
+    with each status.
+    """
+
+    def __init__(self, operator, interval):
+        super().__init__(daemon=True)
+        self.operator = operator
+        self.interval = interval
+        self.first_seen = {}
+        self._stop = threading.Event()
+
+    def run(self):
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for vim_id, status in self.operator.statuses().items():
+                self.first_seen.setdefault((vim_id, status), now)
+            self._stop.wait(self.interval)
+
+    def stop(self):
+        self._stop.set()
+        self.join()
+
+
+def register(operator, names_and_hosts, clients):
+    """{vim_id: POST start}, [POST seconds], seconds in all."""
+    started_at, took = {}, []
+
+    def one(name_and_host):
+        begun = time.monotonic()
+        vim_id = operator.register(*name_and_host)
+        took.append(time.monotonic() - begun)
+        started_at[vim_id] = begun
+
+    begun = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, names_and_hosts))
+    return started_at, took, time.monotonic() - begun
+
+
+def deregister(operator, ids, clients):
+    begun = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        list(pool.map(operator.deregister, ids))
+    return time.monotonic() - begun
+
+
+def seconds_to(watcher, since, status):
+    return [watcher.first_seen[(vim_id, status)] - begun
+            for vim_id, begun in since.items()
+            if (vim_id, status) in watcher.first_seen]
+
+
+def process_groups(stack):
+    groups = {'Mistral api+engine': lambda: benchstack.process_tree(
+        stack.mistral.process.pid)}
+    for index, executor in enumerate(stack.mistral.executors):
+        groups['executor %d' % (index + 1)] = (
+            lambda pid=executor.pid: benchstack.process_tree(pid))
+    for index, conductor in enumerate(stack.conductors):
+        groups['conductor %d' % (index + 1)] = (
+            lambda pid=conductor.process.pid: benchstack.process_tree(pid))
+    groups['API server'] = lambda: benchstack.process_tree(
+        stack.api.process.pid)
+    groups['PostgreSQL'] = lambda: benchstack.pids_named('postgres')
+    groups['RabbitMQ'] = lambda: benchstack.process_tree(
+        stack.broker.process.pid)
+    return groups
+
+
+def executor_memory(stack):
+    return [benchstack.memory_and_threads(benchstack.process_tree(e.pid))
+            for e in stack.mistral.executors]
+
+
+def mistral_rows(stack):
+    engine = sa.create_engine(stack.mistral.database.url)
+    try:
+        with engine.connect() as connection:
+            return {table: connection.execute(sa.select(
+                sa.func.count()).select_from(sa.table(table))).scalar()
+                for table in MISTRAL_TABLES}
+    finally:
+        engine.dispose()
+
+
+def ping_way(addresses, settings, seconds):
+    """CPU % of one core of Tacker's way: a ping process per round."""
+    loop = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), '--ping-loop',
+         '--count', str(settings.probe_count),
+         '--interval', str(settings.probe_interval),
+         '--timeout', str(settings.probe_timeout)] + addresses,
+        stdin=subprocess.DEVNULL)
+    try:
+        # Let every thread start its first round before measuring.
+        time.sleep(settings.probe_count * settings.probe_interval + 2)
+        hz = os.sysconf('SC_CLK_TCK')
+        before = _ticks_with_children(loop.pid)
+        begun = time.monotonic()
+        time.sleep(seconds)
+        used = _ticks_with_children(loop.pid) - before
+        return 100.0 * used / hz / (time.monotonic() - begun)
+    finally:
+        loop.terminate()
+        loop.wait(30)
+
+
+def _ticks_with_children(pid):
+    # The ping processes' time reaches the loop's cutime/cstime once each
+    # is waited for, which subprocess.run does at the end of every round.
+    with open('/proc/%d/stat' % pid) as stat:
+        fields = stat.read().rsplit(')', 1)[1].split()
+    return sum(int(value) for value in fields[11:15])
+
+
+def run_ping_loop(args):
+    """The --ping-loop child: one thread per address, back-to-back pings."""
+    stop = threading.Event()
+    command = ['ping', '-n', '-q', '-c', str(args.count),
+               '-i', str(args.interval), '-W', str(args.timeout)]
+
+    def probe(address):
+        while not stop.is_set():
+            subprocess.run(command + [address], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+
+    threads = [threading.Thread(target=probe, args=(address,), daemon=True)
+               for address in args.addresses]
+    for thread in threads:
+        thread.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def measure(args):
+    settings = probe_settings()
+    stack = benchstack.Stack(args.vims, executors=args.executors,
+                             netns_hosts=args.down,
+                             mistral_settings=args.mistral_settings)
+    started = time.monotonic()
+    stack.setUp()
+    figures = {}
+    try:
+        print('stack up in %.0f s' % benchstack.elapsed_since(started),
+              flush=True)
+        operator = benchstack.Operator(stack.api.url)
+        empty = executor_memory(stack)
+        watcher = Watcher(operator, WATCH_INTERVAL)
+        watcher.start()
+        names = [('vim-%d' % index, host) for index, host in
+                 enumerate(benchstack.addresses(stack, args.vims))]
+        posted, took, registering = register(operator, names, args.clients)
+        figures['registrations/s'] = len(posted) / registering
+        figures['POST p50 / p99 (s)'] = '%.2f / %.2f' % (
+            benchstack.percentile(took, 0.5),
+            benchstack.percentile(took, 0.99))
+        benchstack.wait_until(
+            lambda: all((v, 'REACHABLE') in watcher.first_seen
+                        for v in posted), args.timeout, 'every VIM REACHABLE')
+        watcher.stop()
+        reachable = seconds_to(watcher, posted, 'REACHABLE')
+        figures['registration -> REACHABLE p50 / p99 (s)'] = (
+            '%.1f / %.1f' % (benchstack.percentile(reachable, 0.5),
+                             benchstack.percentile(reachable, 0.99)))
+        print('%d VIMs registered at %.1f/s; all REACHABLE'
+              % (len(posted), figures['registrations/s']), flush=True)
+
+        cpu = benchstack.CpuMeter(process_groups(stack)).measure(
+            args.steady)
+        for name, percent in cpu.items():
+            figures['CPU %s (%% of a core)' % name] = percent
+        figures['CPU whole system (% of a core)'] = sum(cpu.values())
+        per_executor = max(1, len(posted) // args.executors)
+        for index, ((rss, threads), (rss0, _threads0)) in enumerate(
+                zip(executor_memory(stack), empty, strict=True)):
+            figures['executor %d RSS MiB / threads' % (index + 1)] = (
+                '%.0f / %d' % (rss, threads))
+            figures['executor %d growth per VIM (MiB)' % (index + 1)] = (
+                '%.3f' % ((rss - rss0) / per_executor))
+
+        ids = [vim_id for vim_id in posted]
+        downed = ids[:args.down]
+        detector = Watcher(operator, DETECT_INTERVAL)
+        detector.start()
+        down_at = {}
+        for host, vim_id in zip(stack.hosts, downed, strict=True):
+            host.set_down()
+            down_at[vim_id] = time.monotonic()
+        benchstack.wait_until(
+            lambda: all((v, 'UNREACHABLE') in detector.first_seen
+                        for v in downed), args.timeout,
+            'every downed host UNREACHABLE')
+        detector.stop()
+        detected = seconds_to(detector, down_at, 'UNREACHABLE')
+        earliest, latest = detection_rule(settings)
+        figures['link down -> UNREACHABLE p50 / p99 (s)'] = (
+            '%.1f / %.1f (rule %.0f to %.0f + report, poll %.2f)'
+            % (benchstack.percentile(detected, 0.5),
+               benchstack.percentile(detected, 0.99), earliest, latest,
+               DETECT_INTERVAL))
+        for host in stack.hosts:
+            host.set_up()
+
+        loaded = executor_memory(stack)
+        figures['deregistration (s)'] = deregister(operator, ids,
+                                                   args.clients)
+        figures['actions exited'] = actions_exited(
+            stack, empty, loaded, len(ids), settings.check_interval + 30)
+        rows = mistral_rows(stack)
+        figures['Mistral keeps (rows)'] = ', '.join(
+            '%s %d' % (table.replace('_v2', ''), count)
+            for table, count in rows.items())
+
+        if args.ping_baseline:
+            addresses = benchstack.addresses(stack, args.vims)
+            figures['CPU ping way (% of a core)'] = ping_way(
+                addresses, settings, args.steady)
+    finally:
+        stack.cleanUp()
+    return figures
+
+
+def actions_exited(stack, empty, loaded, count, deadline):
+    """'exited/count in N s', judged from the executors' threads."""
+    per_action = (sum(t for _r, t in loaded) - sum(t for _r, t in empty)) \
+        / float(count)
+    begun = time.monotonic()
+
+    def running():
+        now = sum(t for _r, t in executor_memory(stack))
+        return max(0, round((now - sum(t for _r, t in empty))
+                            / per_action))
+
+    try:
+        benchstack.wait_until(lambda: running() == 0, deadline,
+                              'every monitor action to exit', interval=1)
+    except AssertionError:
+        pass
+    return '%d/%d in %.0f s (%.1f threads each)' % (
+        count - running(), count, benchstack.elapsed_since(begun),
+        per_action)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--vims', type=int, default=500)
+    parser.add_argument('--executors', type=int, default=1)
+    parser.add_argument('--clients', type=int, default=4,
+                        help='parallel REST clients registering')
+    parser.add_argument('--down', type=int, default=10,
+                        help='namespace hosts to take down')
+    parser.add_argument('--steady', type=float, default=120,
+                        help='seconds of steady state CPU measurement')
+    parser.add_argument('--timeout', type=float, default=1800,
+                        help='seconds each wait may take (with --ping-loop:'
+                        ' the probe timeout)')
+    parser.add_argument('--mistral-defaults', dest='mistral_settings',
+                        action='store_false', default=True,
+                        help="Mistral's own defaults instead of the shipped"
+                        ' etc/mistral settings (to measure what they save)')
+    parser.add_argument('--ping-baseline', dest='ping_baseline',
+                        action='store_true', default=None)
+    parser.add_argument('--no-ping-baseline', dest='ping_baseline',
+                        action='store_false')
+    # The --ping-loop child of --ping-baseline.
+    parser.add_argument('--ping-loop', action='store_true',
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--count', help=argparse.SUPPRESS)
+    parser.add_argument('--interval', help=argparse.SUPPRESS)
+    parser.add_argument('addresses', nargs='*', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.ping_loop:
+        return run_ping_loop(args)
+    if os.geteuid() != 0:
+        sys.exit('bench_scale needs root (network namespaces, routes)')
+    if args.ping_baseline is None:
+        args.ping_baseline = args.vims <= 500
+    os.environ['TVM_REQUIRE_SERVICES'] = '1'
+    figures = measure(args)
+    benchstack.print_table(
+        'measure (%d VIMs, %d executor(s), %s)' % (
+            args.vims, args.executors, 'shipped Mistral settings'
+            if args.mistral_settings else "Mistral's defaults"),
+        [(name, {'value': value}) for name, value in figures.items()])
+
+
+if __name__ == '__main__':
+    main()

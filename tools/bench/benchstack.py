@@ -1,0 +1,286 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The whole system on this machine, driven as an operator drives it.
+
+Shared by the benchmarks that register VIMs through the REST API
+(bench_faults.py, bench_scale.py): the machine's PostgreSQL, a RabbitMQ
+node of the benchmark's own (so that it can be restarted and its CPU told
+apart), a Mistral 23 from .venv-mistral with the shipped etc/mistral
+settings and its executors as processes of their own, tacker-vimmon
+conductors and one API server; namespace hosts behind the guard route to
+take down, and loopback addresses 127.x.y.z, which this machine answers
+itself, for the rest.
+"""
+
+import datetime
+import os
+import time
+
+import fixtures
+import requests
+
+from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.functional import mistral
+from tacker_vimmon.tests.functional import netns
+from tacker_vimmon.tests.functional import processes
+from tacker_vimmon.tests.functional import rabbit
+from tacker_vimmon.tests.functional.api import api_server
+
+# Executor pool threads beyond one per monitor, for Mistral's own work.
+POOL_HEADROOM = 64
+
+
+class Stack(fixtures.Fixture):
+    """Guard, hosts, database, broker, Mistral, conductors and API server.
+
+    :param vims: the VIMs the executors must carry between them
+    :param executors: Mistral executor processes
+    :param conductors: tacker-vimmon-conductor processes
+    :param netns_hosts: namespace hosts (the first VIMs' addresses)
+    :param sections: extra tacker-vimmon configuration {section: {k: v}}
+    :param mistral_settings: False to run Mistral without the shipped
+        settings (its defaults)
+    """
+
+    def __init__(self, vims, executors=1, conductors=1, netns_hosts=3,
+                 sections=None, mistral_settings=True):
+        super().__init__()
+        self.mistral_settings = mistral_settings
+        self.vims = vims
+        self.executor_count = executors
+        self.conductor_count = conductors
+        self.netns_hosts = netns_hosts
+        self.sections = sections or {}
+
+    def _setUp(self):
+        guard = self.useFixture(netns.ProbeGuard())
+        self.hosts = self.useFixture(netns.NetnsHosts(
+            guard, self.netns_hosts)).hosts
+        database = self.useFixture(base.RealDatabase('postgresql'))
+        self.database_url = url = database.url.render_as_string(
+            hide_password=False)
+        # Mistral on a vhost of its own, tacker-vimmon on the default one.
+        self.broker = self.useFixture(rabbit.PrivateRabbit())
+        transport_url = self.broker.transport_url
+        self.monitor_config = config = os.path.join(
+            self.useFixture(fixtures.TempDir()).path,
+            'tacker-vimmon-monitor.conf')
+        base.write_config(config, {
+            'DEFAULT': {'transport_url': transport_url}})
+        per_executor = -(-self.vims // self.executor_count)
+        self.mistral = self.useFixture(mistral.MistralFixture(
+            thread_pool_size=per_executor + POOL_HEADROOM,
+            environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE': config},
+            separate_executor=True,
+            transport_url=self.broker.add_vhost('mistral'),
+            settings_file=(mistral.SETTINGS_FILE if self.mistral_settings
+                           else None)))
+        for _more in range(self.executor_count - 1):
+            self.mistral.start_executor()
+        shared = {
+            'DEFAULT': {'transport_url': transport_url},
+            'mistral': {'endpoint_override': self.mistral.url,
+                        'timeout': 60},
+            'vim_monitor': {'enabled': True},
+        }
+        for section, values in self.sections.items():
+            shared.setdefault(section, {}).update(values)
+        self.api = self.useFixture(api_server.ApiServerProcess(
+            url, sections=shared))
+        conductor_conf = dict(shared, reconciler=dict(
+            shared.get('reconciler', {}), enabled=True))
+        self.conductors = [self.useFixture(processes.ConductorProcess(
+            transport_url, url, 'bench-conductor-%d' % index,
+            upgrade=False, conf=conductor_conf))
+            for index in range(self.conductor_count)]
+
+
+class Operator:
+    """What an operator does and sees, over HTTP."""
+
+    def __init__(self, url):
+        self.url = url
+        self.session = requests.Session()
+
+    def register(self, name, host):
+        response = self.session.post(self.url + '/v1.0/vims', json={'vim': {
+            'name': name, 'type': 'openstack',
+            'auth_url': 'http://%s:5000/v3' % host,
+            'auth_cred': {'username': 'u', 'password': 'p'},
+            'vim_project': {'name': 'nfv'}}}, timeout=120)
+        response.raise_for_status()
+        return response.json()['vim']['id']
+
+    def deregister(self, vim_id):
+        response = self.session.delete(
+            self.url + '/v1.0/vims/%s' % vim_id, timeout=120)
+        response.raise_for_status()
+
+    def vims(self):
+        response = self.session.get(self.url + '/v1.0/vims', timeout=120,
+                                    params={'fields': ['id', 'status',
+                                                       'monitor']})
+        response.raise_for_status()
+        return {vim['id']: vim for vim in response.json()['vims']}
+
+    def statuses(self):
+        return {vim_id: vim['status'] for vim_id, vim in self.vims().items()}
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def checked_in_since(vim, moment):
+    """True if the VIM's monitor checked in after moment (naive UTC)."""
+    heard = vim['monitor'].get('last_check_in_at')
+    return bool(heard) and datetime.datetime.fromisoformat(
+        heard.rstrip('Z')) > moment
+
+
+def loopback(index):
+    # 127.1.0.0 and up: never the machine's own 127.0.0.1.
+    return '127.%d.%d.%d' % (1 + index // 65025, index // 255 % 255,
+                             index % 255 + 1)
+
+
+def addresses(stack, count):
+    """The namespace hosts' addresses first, then loopback ones."""
+    hosts = [host.ipv4 for host in stack.hosts]
+    return hosts + [loopback(index) for index in range(count - len(hosts))]
+
+
+def wait_until(predicate, timeout, what, interval=0.5):
+    return base.wait_for(predicate, timeout, interval=interval, message=what)
+
+
+def percentile(values, fraction):
+    """The nearest-rank percentile of values (None if there are none)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, int(round(fraction * len(ordered))))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def fmt(value):
+    if value is None:
+        return 'not reached'
+    return '%.1f' % value if isinstance(value, float) else str(value)
+
+
+def print_table(title, rows):
+    """rows: [(name, {column: value})]; a Markdown table of them all."""
+    columns = []
+    for _name, figures in rows:
+        columns += [column for column in figures if column not in columns]
+    print('\n| %s | %s |' % (title, ' | '.join(columns)))
+    print('|---|%s|' % '|'.join('---' for _ in columns))
+    for name, figures in rows:
+        print('| %s | %s |' % (name, ' | '.join(
+            fmt(figures[column]) if column in figures else '-'
+            for column in columns)))
+
+
+def elapsed_since(started):
+    return time.monotonic() - started
+
+
+def _children_map():
+    """{pid: [child pids]} of every process on the machine."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as stat:
+                fields = stat.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def process_tree(pid):
+    """pid and all its descendants, as they are now."""
+    children = _children_map()
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
+def pids_named(name):
+    """Every process whose command name (comm) is name."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/comm' % entry) as comm:
+                if comm.read().strip() == name:
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def cpu_ticks(pids):
+    """User plus system clock ticks of the processes (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as stat:
+                fields = stat.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def memory_and_threads(pids):
+    """(RSS in MiB, threads) summed over the processes."""
+    rss_kib = threads = 0
+    for pid in pids:
+        try:
+            with open('/proc/%d/status' % pid) as status:
+                for line in status:
+                    if line.startswith('VmRSS:'):
+                        rss_kib += int(line.split()[1])
+                    elif line.startswith('Threads:'):
+                        threads += int(line.split()[1])
+        except OSError:
+            continue
+    return rss_kib / 1024.0, threads
+
+
+class CpuMeter:
+    """CPU % of one core of named process groups over a window.
+
+    :param groups: {name: callable returning that group's pids now}
+    """
+
+    def __init__(self, groups):
+        self.groups = groups
+        self._hz = os.sysconf('SC_CLK_TCK')
+
+    def measure(self, seconds):
+        pids = {name: find() for name, find in self.groups.items()}
+        before = {name: cpu_ticks(group) for name, group in pids.items()}
+        started = time.monotonic()
+        time.sleep(seconds)
+        wall = time.monotonic() - started
+        return {name: 100.0 * (cpu_ticks(group) - before[name])
+                / self._hz / wall for name, group in pids.items()}
