@@ -234,6 +234,9 @@ def conductor_fault(callers, stack, index, fault, timeout):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--vims', type=int, default=500)
+    parser.add_argument('--engines', type=int, default=2,
+                        help='Mistral engine processes (the monitoring '
+                        "guide's advice: two)")
     parser.add_argument('--timeout', type=float, default=600,
                         help='seconds each wait may take')
     args = parser.parse_args()
@@ -241,7 +244,7 @@ def main():
         sys.exit('bench_faults needs root (network namespaces, routes)')
     os.environ['TVM_REQUIRE_SERVICES'] = '1'
     stack = benchstack.Stack(args.vims, conductors=2,
-                             netns_hosts=NETNS_HOSTS)
+                             netns_hosts=NETNS_HOSTS, engines=args.engines)
     started = time.monotonic()
     stack.setUp()
     try:
@@ -270,7 +273,8 @@ def main():
     finally:
         stack.cleanUp()
     benchstack.print_table(
-        'fault (%d VIMs, one executor, two conductors)' % args.vims, rows)
+        'fault (%d VIMs, one executor, %d engines, two conductors)'
+        % (args.vims, args.engines), rows)
 
 
 if __name__ == '__main__':

@@ -135,8 +135,9 @@ def seconds_to(watcher, since, status):
 
 
 def process_groups(stack):
-    groups = {'Mistral api+engine': lambda: benchstack.process_tree(
-        stack.mistral.process.pid)}
+    groups = {'Mistral api+engine': lambda: [
+        pid for process in [stack.mistral.process] + stack.mistral.more_engines
+        for pid in benchstack.process_tree(process.pid)]}
     for index, executor in enumerate(stack.mistral.executors):
         groups['executor %d' % (index + 1)] = (
             lambda pid=executor.pid: benchstack.process_tree(pid))

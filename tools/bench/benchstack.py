@@ -50,11 +50,13 @@ class Stack(fixtures.Fixture):
     :param sections: extra tacker-vimmon configuration {section: {k: v}}
     :param mistral_settings: False to run Mistral without the shipped
         settings (its defaults)
+    :param engines: Mistral engine processes
     """
 
     def __init__(self, vims, executors=1, conductors=1, netns_hosts=3,
-                 sections=None, mistral_settings=True):
+                 sections=None, mistral_settings=True, engines=1):
         super().__init__()
+        self.engines = engines
         self.mistral_settings = mistral_settings
         self.vims = vims
         self.executor_count = executors
@@ -84,7 +86,8 @@ class Stack(fixtures.Fixture):
             separate_executor=True,
             transport_url=self.broker.add_vhost('mistral'),
             settings_file=(mistral.SETTINGS_FILE if self.mistral_settings
-                           else None)))
+                           else None),
+            engines=self.engines))
         for _more in range(self.executor_count - 1):
             self.mistral.start_executor()
         shared = {

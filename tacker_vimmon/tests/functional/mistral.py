@@ -143,6 +143,9 @@ class MistralFixture(fixtures.Fixture):
         ``start_api_engine``) as a Mistral upgrade or crash would
     :param transport_url: the broker Mistral uses (a vhost of its own);
         by default a new vhost on the machine's broker
+    :param engines: engine processes (Mistral 23 runs one database
+        transaction at a time per process, so an engine's throughput is
+        bounded by its transactions' latency, not by the CPU)
     :param settings_file: a configuration file every Mistral process reads
         after its own; by default the settings the project ships, None for
         Mistral's defaults (to measure what the settings change)
@@ -153,8 +156,10 @@ class MistralFixture(fixtures.Fixture):
 
     def __init__(self, thread_pool_size=16, extra_config=None,
                  environment=None, separate_executor=False,
-                 transport_url=None, settings_file=SETTINGS_FILE):
+                 transport_url=None, settings_file=SETTINGS_FILE,
+                 engines=1):
         super().__init__()
+        self.engines = engines
         self.settings_file = settings_file
         self.transport_url = transport_url
         self.thread_pool_size = thread_pool_size
@@ -237,10 +242,13 @@ class MistralFixture(fixtures.Fixture):
         """Start a stopped server again: same port, database and vhost."""
         self._start(os.path.join(VENV, 'bin', 'mistral-server'))
 
+    def _servers(self):
+        return ('api,engine' if self.separate_executor
+                else 'api,engine,executor')
+
     def _start(self, server):
-        servers = ('api,engine' if self.separate_executor
-                   else 'api,engine,executor')
-        self.process = self._spawn(server, servers)
+        self.process = self._spawn(server, self._servers())
+        self._start_more_engines()
         self.addCleanup(self.stop)
         if self.separate_executor:
             self.start_executor()
@@ -282,7 +290,8 @@ class MistralFixture(fixtures.Fixture):
         if not self.separate_executor:
             raise RuntimeError('the executor runs in the same process')
         self.process = self._spawn(
-            os.path.join(VENV, 'bin', 'mistral-server'), 'api,engine')
+            os.path.join(VENV, 'bin', 'mistral-server'), self._servers())
+        self._start_more_engines()
         self._wait_answers()
 
     def start_executor(self):
@@ -331,8 +340,17 @@ class MistralFixture(fixtures.Fixture):
         except OSError:
             return ''
 
+    def _start_more_engines(self):
+        # mistral-server starts each kind of server once, whatever
+        # --server says: more engines are processes of their own.
+        self.more_engines = [
+            self._spawn(os.path.join(VENV, 'bin', 'mistral-server'),
+                        'engine') for _more in range(self.engines - 1)]
+
     def stop(self):
         """SIGTERM the master; SIGKILL its process group if it hangs."""
+        for engine in getattr(self, 'more_engines', ()):
+            self._kill_group(engine)
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
