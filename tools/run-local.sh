@@ -154,6 +154,11 @@ start mistral env TACKER_VIMMON_MONITOR_CONFIG_FILE="$MONCONF" \
     "$MVENV/bin/mistral-server" --server api,engine,executor \
     --config-file "$MCONF" \
     --config-file "$TOP/etc/mistral/tacker-vimmon-mistral.conf"
+# A second engine: each Mistral process runs one database transaction at a
+# time, and monitors are (re-)created through the engines.
+start mistral-engine-2 "$MVENV/bin/mistral-server" --server engine \
+    --config-file "$MCONF" \
+    --config-file "$TOP/etc/mistral/tacker-vimmon-mistral.conf"
 start conductor "$VENV/bin/tacker-vimmon-conductor" --config-file "$CONF"
 start api "$VENV/bin/tacker-vimmon-server" --config-file "$CONF"
 wait_http "http://127.0.0.1:$MISTRAL_PORT/v2" Mistral

@@ -134,24 +134,6 @@ def seconds_to(watcher, since, status):
             if (vim_id, status) in watcher.first_seen]
 
 
-def process_groups(stack):
-    groups = {'Mistral api+engine': lambda: [
-        pid for process in [stack.mistral.process] + stack.mistral.more_engines
-        for pid in benchstack.process_tree(process.pid)]}
-    for index, executor in enumerate(stack.mistral.executors):
-        groups['executor %d' % (index + 1)] = (
-            lambda pid=executor.pid: benchstack.process_tree(pid))
-    for index, conductor in enumerate(stack.conductors):
-        groups['conductor %d' % (index + 1)] = (
-            lambda pid=conductor.process.pid: benchstack.process_tree(pid))
-    groups['API server'] = lambda: benchstack.process_tree(
-        stack.api.process.pid)
-    groups['PostgreSQL'] = lambda: benchstack.pids_named('postgres')
-    groups['RabbitMQ'] = lambda: benchstack.process_tree(
-        stack.broker.process.pid)
-    return groups
-
-
 def executor_memory(stack):
     return [benchstack.memory_and_threads(benchstack.process_tree(e.pid))
             for e in stack.mistral.executors]
@@ -252,7 +234,7 @@ def measure(args):
         print('%d VIMs registered at %.1f/s; all REACHABLE'
               % (len(posted), figures['registrations/s']), flush=True)
 
-        cpu = benchstack.CpuMeter(process_groups(stack)).measure(
+        cpu = benchstack.CpuMeter(benchstack.process_groups(stack)).measure(
             args.steady)
         for name, percent in cpu.items():
             figures['CPU %s (%% of a core)' % name] = percent

@@ -199,6 +199,26 @@ def elapsed_since(started):
     return time.monotonic() - started
 
 
+def process_groups(stack):
+    """{name: pids now} of each part of the stack, for CpuMeter."""
+    mistral = stack.mistral
+    groups = {'Mistral api+engine': lambda: [
+        pid for process in [mistral.process] + mistral.more_engines
+        for pid in process_tree(process.pid)]}
+    for index, executor in enumerate(stack.mistral.executors):
+        groups['executor %d' % (index + 1)] = (
+            lambda pid=executor.pid: process_tree(pid))
+    for index, conductor in enumerate(stack.conductors):
+        groups['conductor %d' % (index + 1)] = (
+            lambda pid=conductor.process.pid: process_tree(pid))
+    groups['API server'] = lambda: process_tree(
+        stack.api.process.pid)
+    groups['PostgreSQL'] = lambda: pids_named('postgres')
+    groups['RabbitMQ'] = lambda: process_tree(
+        stack.broker.process.pid)
+    return groups
+
+
 def _children_map():
     """{pid: [child pids]} of every process on the machine."""
     children = {}
@@ -280,10 +300,19 @@ class CpuMeter:
         self._hz = os.sysconf('SC_CLK_TCK')
 
     def measure(self, seconds):
-        pids = {name: find() for name, find in self.groups.items()}
-        before = {name: cpu_ticks(group) for name, group in pids.items()}
-        started = time.monotonic()
+        """{group: CPU %} over the next seconds."""
+        window = self.begin()
         time.sleep(seconds)
+        return self.end(window)
+
+    def begin(self):
+        """Start a window of any length; end(window) gives its figures."""
+        pids = {name: find() for name, find in self.groups.items()}
+        return (pids, {name: cpu_ticks(group)
+                       for name, group in pids.items()}, time.monotonic())
+
+    def end(self, window):
+        pids, before, started = window
         wall = time.monotonic() - started
         return {name: 100.0 * (cpu_ticks(group) - before[name])
                 / self._hz / wall for name, group in pids.items()}
