@@ -43,6 +43,7 @@ a repair racing an API update loses cleanly.
 
 from concurrent import futures
 import datetime
+import functools
 import random
 import threading
 
@@ -115,18 +116,28 @@ class Reconciler:
             limit=group.batch_size)
         if not vims:
             return 0
+        leftovers = []
         try:
             with futures.ThreadPoolExecutor(
                     min(group.repair_workers, len(vims)),
                     thread_name_prefix='tacker-vimmon-repair') as pool:
-                return sum(pool.map(self._repair, vims))
+                repaired = sum(pool.map(
+                    functools.partial(self._repair, leftovers=leftovers),
+                    vims))
+                # The old monitors go once every new one runs: removing
+                # them competes with starting the new ones in Mistral.
+                list(pool.map(_remove_quietly, leftovers))
+                return repaired
         finally:
             # Done with them: a VIM whose new monitor fails at once is due
             # again when its back-off says, not when the claim runs out.
             db_api.vim_monitors_release_claim(context, claim)
 
-    def _repair(self, vim):
-        """Re-create one monitor; True when this repair made it."""
+    def _repair(self, vim, leftovers):
+        """Re-create one monitor; True when this repair made it.
+
+        :param leftovers: where the removal of the old monitor goes
+        """
         reason = _why_repair(vim)
         LOG.info('Re-creating the monitor of VIM %(vim)s: %(reason)s',
                  {'vim': vim.id, 'reason': reason})
@@ -138,7 +149,8 @@ class Reconciler:
             # verdict may be stale. A VIM recorded silent stays UNKNOWN
             # until the new monitor is heard from.
             return self._lifecycle.repair(context, vim, reason,
-                                          status=states.PENDING)
+                                          status=states.PENDING,
+                                          leftovers=leftovers)
         except Exception:
             # One VIM's trouble must not stop the others' repairs.
             LOG.exception('Repairing the monitor of VIM %s failed', vim.id)
@@ -225,3 +237,12 @@ def _is_wanted(found, wanted):
         return True
     action_id = wanted[vim_id]
     return bool(action_id) and action_id.startswith(action_prefix)
+
+
+def _remove_quietly(removal):
+    try:
+        removal()
+    except Exception:
+        # Best effort, as every removal of a replaced monitor: the old
+        # action exits at its next check-in whatever stays in Mistral.
+        LOG.exception('Removing a replaced monitor failed')

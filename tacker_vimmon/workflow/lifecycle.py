@@ -31,6 +31,8 @@ status ERROR with the reason, never silently PENDING; the conductor's
 reconciler retries it.
 """
 
+import functools
+
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
@@ -123,11 +125,19 @@ class MonitorLifecycle:
             raise exception.MonitorReplacedConcurrently(vim_id=vim.id)
         return db_api.vim_get(context, vim.id)
 
-    def repair(self, context, vim, reason, status=None):
-        """replace() for the reconciler: False when another writer won."""
+    def repair(self, context, vim, reason, status=None, leftovers=None):
+        """replace() for the reconciler: False when another writer won.
+
+        :param leftovers: a list to append the removal of the old monitor
+            to (a callable), instead of removing it here: Mistral's API
+            deletes executions in the same one-transaction-at-a-time
+            process that starts the new ones, so the reconciler removes
+            the old ones once every due monitor runs again
+        """
         return self._make_wanted(
             context, vim, uuidutils.generate_uuid(), status=status,
-            event={'monitor': 'replaced', 'reason': reason})
+            event={'monitor': 'replaced', 'reason': reason},
+            leftovers=leftovers)
 
     def retire(self, vim):
         """Remove a VIM's workflow and monitor (VIM deregistered).
@@ -143,7 +153,8 @@ class MonitorLifecycle:
             self._delete_workflow(vim.workflow_id)
         self._wake(vim.action_id)
 
-    def _make_wanted(self, context, vim, action_id, event, status=None):
+    def _make_wanted(self, context, vim, action_id, event, status=None,
+                     leftovers=None):
         """Swap a new monitor in and start it; False when the swap lost.
 
         The row names the new action before Mistral runs it: a monitor
@@ -173,7 +184,12 @@ class MonitorLifecycle:
             self._delete_execution(monitor.execution_id)
             return False
         if before is not None:
-            self._remove_replaced(before, monitor)
+            removal = functools.partial(self._remove_replaced, before,
+                                        monitor)
+            if leftovers is None:
+                removal()
+            else:
+                leftovers.append(removal)
         return True
 
     def _start(self, vim, action_id):

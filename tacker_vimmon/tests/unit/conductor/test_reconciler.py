@@ -276,6 +276,21 @@ class TestReconcilerPass(base.DbTestCase):
         self.assertEqual((0, 0), self.reconciler.run_once(self.context))
         self.assertEqual(61, len(self.monitors.created))
 
+    def test_old_monitors_go_once_every_new_one_runs(self):
+        vims = [self._silent('silent-%d' % n) for n in range(20)]
+        started_before_each_removal = []
+        removal = self.monitors.api.delete_execution.side_effect
+
+        def delete_execution(execution_id):
+            started_before_each_removal.append(len(self.monitors.created))
+            return removal(execution_id)
+        self.monitors.api.delete_execution.side_effect = delete_execution
+        created = len(self.monitors.created)
+        self.assertEqual((20, 0), self.reconciler.run_once(self.context))
+        self.assertEqual(sorted(vim.execution_id for vim in vims),
+                         sorted(self.monitors.deleted_executions))
+        self.assertEqual([created + 20] * 20, started_before_each_removal)
+
     def test_one_failing_repair_does_not_stop_the_others(self):
         vims = [self._silent('silent-%d' % n) for n in range(4)]
 
