@@ -135,6 +135,12 @@ class Checks(upgradecheck.UpgradeCommands):
                 'at the shared one.') % {
                     'bad': len(unreadable), 'all': len(secrets),
                     'path': repository.path, 'example': unreadable[0]})
+        if not secrets:
+            return Result(Code.SUCCESS, _(
+                'The key repository %(path)s has %(keys)d key(s); no VIM '
+                'secret is stored yet.') % {
+                    'path': repository.path,
+                    'keys': len(repository.indexes())})
         details = _('The keys in %(path)s decrypt the secrets of all '
                     '%(all)d VIM(s).') % {'path': repository.path,
                                           'all': len(secrets)}

@@ -82,6 +82,11 @@ class TestSecretKeys(ChecksTestCase):
         self.assertResult(FAILURE, ['tacker-vimmon-manage-keys setup'],
                           self.checks.check_secret_keys())
 
+    def test_keys_and_no_secret_yet(self):
+        crypto.KeyRepository(self.keys).setup()
+        self.assertResult(SUCCESS, ['has 1 key(s)', 'no VIM secret'],
+                          self.checks.check_secret_keys())
+
     def test_every_secret_decrypts(self):
         repository = crypto.KeyRepository(self.keys)
         repository.setup()
