@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install and start what tacker-vimmon's tests and local run need from the
 # machine: Debian packages for RabbitMQ, PostgreSQL, MariaDB, the network
-# tools and Graphviz (the documentation's diagrams), each service started if
-# it is not already serving. Safe to run again: it installs only what is
-# missing and starts only what is down.
+# tools, and Graphviz and PlantUML (the documentation's diagrams), each
+# service started if it is not already serving. Safe to run again: it
+# installs only what is missing and starts only what is down.
 set -euo pipefail
 
 PACKAGES=(rabbitmq-server postgresql mariadb-server iproute2 iputils-ping
-          graphviz)
+          graphviz plantuml)
 
 log() { echo "install-deps: $*"; }
 

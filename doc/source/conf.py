@@ -17,11 +17,16 @@ extensions = [
     'oslo_config.sphinxext',
     'oslo_policy.sphinxext',
     'sphinx.ext.graphviz',
+    'sphinxcontrib.plantuml',
+    'os_api_ref',
 ]
 
-# Diagrams are drawn by Graphviz's dot (Debian package graphviz, installed
-# by tools/install-deps.sh).
+# Diagrams are drawn at build time from sources in the tree: Graphviz's dot
+# and PlantUML (Debian packages graphviz and plantuml, installed by
+# tools/install-deps.sh).
 graphviz_output_format = 'svg'
+plantuml = 'plantuml'
+plantuml_output_format = 'svg_img'
 
 openstackdocs_repo_name = 'tacker-vimmon/tacker-vimmon'
 openstackdocs_use_storyboard = False

@@ -56,6 +56,9 @@ def register_opts(conf):
 
 
 def list_opts():
-    """The action's own options, for oslo-config-generator."""
+    """The action's own options and oslo.messaging's, for
+    oslo-config-generator.
+    """
     return [(GROUP, action_opts),
-            (rpc.CONDUCTOR_GROUP, [rpc.conductor_topic_opt])]
+            (rpc.CONDUCTOR_GROUP, [rpc.conductor_topic_opt])
+            ] + rpc.list_messaging_opts()

@@ -13,7 +13,10 @@
 """The WSGI application: routes, handlers and the middleware around them."""
 
 from keystonemiddleware import auth_token
+from oslo_middleware import healthcheck
+from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
+from oslo_middleware import sizelimit
 import routes
 import webob.dec
 
@@ -97,8 +100,17 @@ def _auth(application, conf):
     return auth_token.AuthProtocol(application, {'oslo_config_config': conf})
 
 
+def _limit_body_size(application, conf):
+    limited = sizelimit.RequestBodySizeLimiter(application, conf)
+    return middleware.RequestTooLargeFault(
+        limited, conf.oslo_middleware.max_request_body_size)
+
+
 def setup_app(conf, monitors=None):
     """The application with its middleware, outermost last.
+
+    The oslo.middleware pieces read their options ([healthcheck],
+    [oslo_middleware]) from ``conf``.
 
     :param monitors: the workflow.lifecycle.MonitorLifecycle (or
         NoMonitors) the VIM registry uses; by default the one ``conf``
@@ -110,8 +122,16 @@ def setup_app(conf, monitors=None):
     application = middleware.ContextMiddleware(application)
     application = middleware.FaultWrapper(application)
     application = _auth(application, conf)
-    application = middleware.BodySizeLimit(application,
-                                           conf.api.max_request_body_size)
-    application = middleware.Healthcheck(application)
+    # Before authentication: an oversized body is refused unread.
+    application = _limit_body_size(application, conf)
+    # Rewrites scheme, host and SCRIPT_NAME from a trusted proxy's
+    # headers ([oslo_middleware] enable_proxy_headers_parsing), so that
+    # links (the version document) name the URL the client used.
+    application = http_proxy_to_wsgi.HTTPProxyToWSGI(application, conf)
+    # Outside the proxy rewrite: [healthcheck] allowed_source_ranges must
+    # judge the peer itself, not what a header claims. A request the
+    # healthcheck ignores goes on into the API (and gets 404 or 401).
+    application = middleware.HealthcheckPath(
+        application, healthcheck.Healthcheck(application, conf))
     application = request_id.RequestId(application)
     return application

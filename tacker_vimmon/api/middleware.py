@@ -12,7 +12,6 @@
 
 """The middleware the application is built from (in code, no paste)."""
 
-import io
 import time
 
 from oslo_db import exception as db_exc
@@ -106,23 +105,38 @@ class FaultWrapper(Middleware):
         return response
 
 
-class Healthcheck(Middleware):
-    """GET /healthcheck answers 200 without authentication."""
+class HealthcheckPath(Middleware):
+    """GET or HEAD /healthcheck goes to ``healthcheck``, unauthenticated.
+
+    :param healthcheck: oslo.middleware's Healthcheck, whose backends
+        ([healthcheck] backends) say whether this node should get traffic
+    """
+
+    def __init__(self, application, healthcheck):
+        super().__init__(application)
+        self.healthcheck = healthcheck
 
     def __call__(self, environ, start_response):
         if environ.get('PATH_INFO') != HEALTHCHECK_PATH:
             return self.application(environ, start_response)
         if environ['REQUEST_METHOD'] not in ('GET', 'HEAD'):
+            # oslo's healthcheck answers any method; a load balancer that
+            # POSTs is misconfigured and should hear so.
             response = fault_response(405, 'HTTPMethodNotAllowed',
                                       'Use GET on %s.' % HEALTHCHECK_PATH)
-        else:
-            response = webob.Response(body=b'OK', content_type='text/plain',
-                                      charset='utf-8')
-        return response(environ, start_response)
+            return response(environ, start_response)
+        return self.healthcheck(environ, start_response)
 
 
-class BodySizeLimit(Middleware):
-    """Refuse a body larger than the limit with 413, before it is read."""
+class RequestTooLargeFault(Middleware):
+    """Give the 413 of oslo.middleware's sizelimit the TackerError body.
+
+    sizelimit answers 413 itself when Content-Length is over the limit,
+    and its body reader raises 413 once a chunked body passes it; either
+    way webob renders a page of its own, which does not say which option
+    sets the limit and which the Tacker client cannot show. Nothing else
+    in the server answers 413.
+    """
 
     def __init__(self, application, limit):
         super().__init__(application)
@@ -130,20 +144,12 @@ class BodySizeLimit(Middleware):
 
     @webob.dec.wsgify
     def __call__(self, req):
+        response = req.get_response(self.application)
+        if response.status_int != 413:
+            return response
         too_large = exception.RequestTooLarge(limit=self.limit)
-        if req.content_length is not None:
-            if req.content_length > self.limit:
-                return fault_response(413, too_large.type_name,
-                                      too_large.format_message())
-        elif req.is_body_readable:
-            # Chunked: read at most one byte past the limit.
-            body = req.body_file.read(self.limit + 1)
-            if len(body) > self.limit:
-                return fault_response(413, too_large.type_name,
-                                      too_large.format_message())
-            req.body_file = io.BytesIO(body)
-            req.content_length = len(body)
-        return req.get_response(self.application)
+        return fault_response(413, too_large.type_name,
+                              too_large.format_message())
 
 
 class NoAuth(Middleware):

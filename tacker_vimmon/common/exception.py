@@ -184,7 +184,8 @@ class UnsupportedMediaType(TackerVimmonException):
 
 class RequestTooLarge(TackerVimmonException):
     msg_fmt = _('The request body is larger than the %(limit)s bytes this '
-                'server accepts.')
+                'server accepts ([oslo_middleware] max_request_body_size); '
+                'send less.')
     code = 413
 
 

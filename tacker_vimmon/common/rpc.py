@@ -128,6 +128,23 @@ def get_transport():
     return TRANSPORT
 
 
+# oslo.messaging's options that tacker-vimmon does not read: the exchange
+# is CONTROL_EXCHANGE on every Target, whatever [DEFAULT] control_exchange
+# says.
+_IGNORED_MESSAGING_OPTS = ('control_exchange',)
+
+
+def list_messaging_opts():
+    """oslo.messaging's options as its own list_opts(), less the ignored.
+
+    For the sample files and the docs, in place of oslo.messaging's
+    namespace, so that they show no option that does nothing here.
+    """
+    return [(group, [opt for opt in opts
+                     if opt.dest not in _IGNORED_MESSAGING_OPTS])
+            for group, opts in messaging_opts.list_opts()]
+
+
 def register_messaging_opts(conf):
     """Register every option oslo.messaging reads on a private ``conf``."""
     for group, opts in messaging_opts.list_opts():

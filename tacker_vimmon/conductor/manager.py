@@ -89,7 +89,9 @@ class ConductorManager:
 
     target = messaging.Target(version=rpcapi.ConductorAPI.RPC_API_VERSION)
 
-    def __init__(self):
+    def __init__(self, host=None):
+        """:param host: this conductor's name ([DEFAULT] host), for ping"""
+        self.host = host
         # Reports that arrive together are written together, in one
         # statement or transaction.
         self._reports = group_commit.GroupCommit(
@@ -133,6 +135,12 @@ class ConductorManager:
         LOG.debug('Heartbeat named %(named)d monitor(s), %(heard)d wanted',
                   {'named': len(action_ids), 'heard': heard})
         return heard
+
+    @messaging.expected_exceptions(exception.InvalidRpcCall)
+    @strict_arguments()
+    def ping(self, context):
+        """Answer with this conductor's name; see ConductorAPI.ping."""
+        return self.host
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
     @strict_arguments(vim_id=str, action_id=str, reason=str)

@@ -34,9 +34,11 @@ class ConductorAPI:
     * 1.2 - ``monitor_failed(vim_id, action_id, reason)``: an action that
       cannot start says why; returns the status stored (``'ERROR'``), or
       ``'bad_action'``.
+    * 1.3 - ``ping()``: the answering conductor's host name; writes
+      nothing (``tacker-vimmon-status upgrade check``).
     """
 
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
 
     def __init__(self, topic=rpc.CONDUCTOR_TOPIC, transport=None,
                  version_cap=None, timeout=DEFAULT_TIMEOUT):
@@ -78,6 +80,19 @@ class ConductorAPI:
         """
         cctxt = self.client.prepare(version='1.1')
         cctxt.cast(context, 'heartbeat', action_ids=list(action_ids))
+
+    def ping(self, context, timeout=None):
+        """Ask one conductor on the topic to answer; it writes nothing.
+
+        :returns: the host name ([DEFAULT] host) of the conductor that
+            answered
+        :raises: oslo_messaging.MessagingTimeout when none answered;
+            oslo_messaging.UnsupportedVersion from a conductor older than
+            1.3
+        """
+        cctxt = self.client.prepare(version='1.3',
+                                    timeout=timeout or self.timeout)
+        return cctxt.call(context, 'ping')
 
     def monitor_failed(self, context, vim_id, action_id, reason,
                        timeout=None):

@@ -43,7 +43,8 @@ class ConductorService(service.Service):
         super().start()
         rpc.init(self.conf)
         target = rpc.target(self.conf.conductor.topic, server=self.conf.host)
-        self.server = rpc.get_server(target, [manager.ConductorManager()])
+        self.server = rpc.get_server(
+            target, [manager.ConductorManager(host=self.conf.host)])
         self.server.start()
         LOG.info('Conductor %(host)s serving topic %(topic)s on exchange '
                  '%(exchange)s', {'host': self.conf.host,

@@ -56,10 +56,6 @@ api_opts = [
         'server_threads', default=16, min=1,
         help=_('Worker threads of tacker-vimmon-server: the number of '
                'requests it serves at once.')),
-    cfg.IntOpt(
-        'max_request_body_size', default=114688, min=1024,
-        help=_('Largest request body, in bytes, the API accepts; a larger '
-               'one is refused with 413.')),
     cfg.StrOpt(
         'noauth_project_id', default='noauth-project',
         help=_('With auth_strategy = noauth: the project a request acts in '

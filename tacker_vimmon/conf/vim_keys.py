@@ -14,8 +14,9 @@
 
 from oslo_config import cfg
 
-from tacker_vimmon.conf import default
 from tacker_vimmon.i18n import _
+
+DEFAULT_KEY_REPOSITORY = '/etc/tacker-vimmon/vim_keys'
 
 GROUP = cfg.OptGroup(
     'vim_keys', title='VIM secret keys',
@@ -25,8 +26,9 @@ GROUP = cfg.OptGroup(
 vim_keys_opts = [
     cfg.StrOpt(
         'key_repository',
-        default=default.state_path_def('vim_keys'),
-        sample_default='/etc/tacker-vimmon/vim_keys',
+        # With the configuration, as Keystone keeps its Fernet keys: an
+        # operator distributes both to every API node.
+        default=DEFAULT_KEY_REPOSITORY,
         help=_('Directory of Fernet keys, created and rotated with '
                'tacker-vimmon-manage-keys. Every API node must see the same '
                'keys (a shared directory, or copies distributed after each '

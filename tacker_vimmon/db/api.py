@@ -111,6 +111,16 @@ def get_engine():
     return main_context_manager.writer.get_engine()
 
 
+def ping():
+    """One round trip to the database (the healthcheck, status checks).
+
+    :raises: oslo_db.exception.DBError (DBConnectionError when it cannot
+        be reached)
+    """
+    with get_engine().connect() as connection:
+        connection.execute(sa.text('SELECT 1'))
+
+
 def _filtered(query, model, filters):
     for name, value in (filters or {}).items():
         query = query.where(getattr(model, name) == value)

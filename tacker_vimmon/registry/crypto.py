@@ -134,6 +134,33 @@ def readable_by_primary(token, repository=None):
     return True
 
 
+def audit(secrets, repository=None):
+    """Which stored secrets the repository cannot read, or reads only with
+    an older key.
+
+    :param secrets: (vim_id, token) pairs, as db.api.vim_secret_get_all
+    :returns: (ids no key decrypts, ids only an older key decrypts)
+    :raises: VimKeysMissing when the repository has no usable key
+    """
+    repository = repository or KeyRepository()
+    every_key = repository.multi_fernet()
+    primary = repository.primary()
+    unreadable, old = [], []
+    for vim_id, token in secrets:
+        token = token.encode('ascii')
+        try:
+            primary.decrypt(token)
+            continue
+        except fernet.InvalidToken:
+            pass
+        try:
+            every_key.decrypt(token)
+            old.append(vim_id)
+        except fernet.InvalidToken:
+            unreadable.append(vim_id)
+    return unreadable, old
+
+
 def require_keys(repository=None):
     """The start-up check of the API: exit 2 if there is no key."""
     repository = repository or KeyRepository()

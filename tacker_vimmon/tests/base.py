@@ -91,7 +91,7 @@ class ApiTestCase(DbTestCase):
         crypto.KeyRepository(keys).setup()
         self.flags(auth_strategy='noauth')
         self.flags(group='vim_keys', key_repository=keys)
-        self.flags(group='api', max_request_body_size=16384)
+        self.flags(group='oslo_middleware', max_request_body_size=16384)
         # The registry alone; monitoring has its own tests.
         self.flags(group='vim_monitor', enabled=False)
         # The policy enforcer looks for its file through parsed options.

@@ -176,6 +176,18 @@ class MistralMonitors:
         self._delete(self._mistral().executions.delete, execution_id,
                      force=True)
 
+    def action_inputs(self, name=definition.ACTION_NAME):
+        """The inputs Mistral says an action takes, as a tuple of names.
+
+        :raises: MistralNotFound when Mistral does not know the action,
+            MistralUnavailable, MistralRequestFailed, MistralNotConfigured
+        """
+        action = self._call('look up the action %s' % name,
+                            self._mistral().actions.get, name)
+        return tuple(part.strip().split('=')[0]
+                     for part in (action.input or '').split(',')
+                     if part.strip())
+
     def list_workflows(self):
         """Every monitor workflow Mistral holds, as MonitorWorkflow."""
         mistral = self._mistral()

@@ -19,8 +19,10 @@ from tacker_vimmon.api import wsgi_util
 
 @webob.dec.wsgify
 def versions(req):
+    # application_url, not host_url: behind a proxy that serves the API
+    # under a path prefix (SCRIPT_NAME), the links must carry it.
     return wsgi_util.json_response(200, {'versions': [{
         'id': 'v1.0',
         'status': 'CURRENT',
-        'links': [{'rel': 'self', 'href': req.host_url + '/v1.0/'}],
+        'links': [{'rel': 'self', 'href': req.application_url + '/v1.0/'}],
     }]})

@@ -14,9 +14,13 @@
 
 import io
 import json
+import os
 
+import fixtures
+from oslo_db import exception as db_exc
 import webob
 
+from tacker_vimmon.api import app
 from tacker_vimmon.tests import base
 
 K8S_VIM = {'vim': {'name': 'k', 'type': 'kubernetes',
@@ -53,21 +57,40 @@ class TestApp(base.ApiTestCase):
     def test_versions_and_healthcheck(self):
         versions = self.request('GET', '/').json['versions']
         self.assertEqual('v1.0', versions[0]['id'])
+        self.assertEqual('http://localhost/v1.0/',
+                         versions[0]['links'][0]['href'])
+        # One line per backend: the disable file, the database.
         health = self.request('GET', '/healthcheck')
-        self.assertEqual((200, b'OK'), (health.status_int, health.body))
-        self.assertEqual(405, self.request('POST', '/healthcheck').status_int)
+        self.assertEqual((200, b'OK\nOK'), (health.status_int, health.body))
+        self.assertEqual(204, self.request('HEAD', '/healthcheck').status_int)
+        refused = self.request('POST', '/healthcheck')
+        self.assertEqual(405, refused.status_int)
+        self.assertIn('Use GET', self.fault(refused)['message'])
 
     def test_bodies_over_the_limit_are_413(self):
         too_big = b'{"vim": "' + b'x' * 20000 + b'"}'
         response = self.request('POST', '/v1.0/vims', raw=too_big)
         self.assertEqual(413, response.status_int)
-        self.assertIn('16384 bytes', self.fault(response)['message'])
+        message = self.fault(response)['message']
+        self.assertIn('16384 bytes', message)
+        self.assertIn('[oslo_middleware] max_request_body_size', message)
+        # Chunked: no Content-Length, refused as the body is read.
         req = webob.Request.blank('/v1.0/vims', method='POST')
         req.content_type = 'application/json'
         req.body_file = io.BytesIO(too_big)
         req.content_length = None
         req.is_body_readable = True
-        self.assertEqual(413, req.get_response(self.app).status_int)
+        chunked = req.get_response(self.app)
+        self.assertEqual(413, chunked.status_int)
+        self.assertIn('16384 bytes', self.fault(chunked)['message'])
+
+    def test_a_body_within_the_limit_is_read_whole(self):
+        req = webob.Request.blank('/v1.0/vims', method='POST')
+        req.content_type = 'application/json'
+        req.body_file = io.BytesIO(json.dumps(K8S_VIM).encode())
+        req.content_length = None
+        req.is_body_readable = True
+        self.assertEqual(201, req.get_response(self.app).status_int)
 
     def test_errors_have_the_tacker_error_format(self):
         for method, path, body, status, word in (
@@ -112,3 +135,85 @@ class TestApp(base.ApiTestCase):
         self.assertEqual(403, self.request(
             'GET', '/v1.0/vims', None,
             {'X-Project-Id': 'b', 'X-Roles': 'nothing'}).status_int)
+
+
+class TestHealthcheck(base.ApiTestCase):
+    """oslo.middleware's healthcheck with its backends, in process."""
+
+    def setUp(self):
+        super().setUp()
+        self.disable_file = os.path.join(
+            self.useFixture(fixtures.TempDir()).path, 'disable')
+        self.flags(group='healthcheck', disable_by_file_path=self.disable_file)
+
+    def detailed(self):
+        self.flags(group='healthcheck', detailed=True)
+        self.app = app.setup_app(self.conf.conf)
+        return self.request('GET', '/healthcheck',
+                            headers={'Accept': 'application/json'})
+
+    def test_the_disable_file_takes_the_node_out(self):
+        open(self.disable_file, 'w').close()
+        health = self.request('GET', '/healthcheck')
+        self.assertEqual(503, health.status_int)
+        self.assertIn(b'DISABLED BY FILE', health.body)
+        os.unlink(self.disable_file)
+        self.assertEqual(200, self.request('GET', '/healthcheck').status_int)
+
+    def test_detailed_says_the_database_is_reachable(self):
+        health = self.detailed()
+        self.assertEqual(200, health.status_int)
+        self.assertTrue(health.json['detailed'])
+        [database] = [item for item in health.json['reasons']
+                      if item['details'].startswith('The database')]
+        self.assertEqual('OK', database['reason'])
+        self.assertRegex(database['details'],
+                         r'^The database is reachable \([0-9.]+ ms\)\.$')
+
+    def test_a_database_away_is_503_and_detailed_says_why(self):
+        self.useFixture(fixtures.MockPatch(
+            'tacker_vimmon.db.api.ping', side_effect=db_exc.DBConnectionError(
+                '(psycopg2.OperationalError) connection to server at '
+                '"db", port 5432 failed: Connection refused\n(Background)')))
+        plain = self.request('GET', '/healthcheck')
+        self.assertEqual(503, plain.status_int)
+        self.assertIn(b'DATABASE UNREACHABLE', plain.body)
+        self.assertNotIn(b'5432', plain.body)
+        health = self.detailed()
+        self.assertEqual(503, health.status_int)
+        [details] = [item['details'] for item in health.json['reasons']
+                     if item['reason'] == 'DATABASE UNREACHABLE']
+        self.assertEqual(
+            'The database is not reachable: (psycopg2.OperationalError) '
+            'connection to server at "db", port 5432 failed: Connection '
+            'refused', details)
+
+    def test_healthcheck_needs_no_authentication(self):
+        self.flags(auth_strategy='keystone')
+        self.flags(group='keystone_authtoken',
+                   www_authenticate_uri='http://127.0.0.1:1/identity')
+        self.app = app.setup_app(self.conf.conf)
+        self.assertEqual(200, self.request('GET', '/healthcheck').status_int)
+        self.assertEqual(401, self.request('GET', '/v1.0/vims').status_int)
+
+
+class TestBehindAProxy(base.ApiTestCase):
+
+    HEADERS = {'X-Forwarded-Proto': 'https',
+               'X-Forwarded-Host': 'cloud.example.org',
+               'X-Forwarded-Prefix': '/nfv-orchestration'}
+
+    def href(self):
+        response = self.request('GET', '/', headers=self.HEADERS)
+        return response.json['versions'][0]['links'][0]['href']
+
+    def test_links_follow_the_proxy_headers_when_trusted(self):
+        self.flags(group='oslo_middleware', enable_proxy_headers_parsing=True)
+        self.assertEqual('https://cloud.example.org/nfv-orchestration/v1.0/',
+                         self.href())
+        # The prefix is the proxy's: the routes below it are unchanged.
+        listed = self.request('GET', '/v1.0/vims', headers=self.HEADERS)
+        self.assertEqual(200, listed.status_int)
+
+    def test_proxy_headers_are_ignored_unless_trusted(self):
+        self.assertEqual('http://localhost/v1.0/', self.href())

@@ -99,10 +99,10 @@ class TestConductorAPI(base.TestCase):
 
     def test_client_target(self):
         api = self.api()
-        self.assertEqual('1.2', rpcapi.ConductorAPI.RPC_API_VERSION)
+        self.assertEqual('1.3', rpcapi.ConductorAPI.RPC_API_VERSION)
         self.assertEqual('tacker_vimmon', api.client.target.exchange)
         self.assertEqual('tacker_vimmon_conductor', api.client.target.topic)
-        self.assertEqual('1.2', api.client.target.version)
+        self.assertEqual('1.3', api.client.target.version)
 
     def test_manager_target_matches_client_version(self):
         self.assertEqual(rpcapi.ConductorAPI.RPC_API_VERSION,
@@ -152,9 +152,11 @@ class TestConductorAPI(base.TestCase):
         with mock.patch.object(api, 'client') as client:
             api.update_vim(self.context, 'v', 'REACHABLE', 'a')
             api.monitor_failed(self.context, 'v', 'a', 'why')
+            api.ping(self.context, timeout=2)
         self.assertEqual(
             [mock.call(version='1.0', timeout=10),
-             mock.call(version='1.2', timeout=10)],
+             mock.call(version='1.2', timeout=10),
+             mock.call(version='1.3', timeout=2)],
             client.prepare.call_args_list)
 
     def test_monitor_failed_is_refused_by_a_1_0_server(self):
@@ -173,7 +175,8 @@ class TestAgainstTheManager(base.DbTestCase):
         self.addCleanup(self.transport.cleanup)
         server = rpc.get_server(
             rpc.target('tacker_vimmon_conductor', server='test-host'),
-            [manager.ConductorManager()], transport=self.transport)
+            [manager.ConductorManager(host='test-host')],
+            transport=self.transport)
         server.start()
         self.addCleanup(server.wait)
         self.addCleanup(server.stop)
@@ -191,6 +194,16 @@ class TestAgainstTheManager(base.DbTestCase):
             self.context, self.vim.id, 'action-0', 'no ICMP'))
         self.assertEqual('ERROR', db_api.vim_get(self.context,
                                                  self.vim.id).status)
+
+    def test_ping_names_the_conductor_and_writes_nothing(self):
+        before = db_api.vim_get(self.context, self.vim.id)
+        events = len(db_api.event_get_all(self.context))
+        api = rpcapi.ConductorAPI(transport=self.transport)
+        self.assertEqual('test-host', api.ping(self.context, timeout=5))
+        after = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual((before.updated_at, before.last_check_in_at),
+                         (after.updated_at, after.last_check_in_at))
+        self.assertEqual(events, len(db_api.event_get_all(self.context)))
 
     def test_a_capped_client_does_not_send_monitor_failed(self):
         old = rpcapi.ConductorAPI(transport=self.transport, version_cap='1.0')
