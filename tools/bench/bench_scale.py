@@ -91,17 +91,17 @@ class Watcher(threading.Thread):
         self.operator = operator
         self.interval = interval
         self.first_seen = {}
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             now = time.monotonic()
             for vim_id, status in self.operator.statuses().items():
                 self.first_seen.setdefault((vim_id, status), now)
-            self._stop.wait(self.interval)
+            self._stopping.wait(self.interval)
 
     def stop(self):
-        self._stop.set()
+        self._stopping.set()
         self.join()
 
 
