@@ -28,6 +28,7 @@ from tacker_vimmon.api.handlers import vims
 from tacker_vimmon.common import exception
 from tacker_vimmon.conf import api as api_conf
 from tacker_vimmon.registry import api as registry_api
+from tacker_vimmon.registry import crypto
 from tacker_vimmon.workflow import lifecycle
 
 # path -> {method: handler}. Every path also answers "<path>.json", the
@@ -117,7 +118,7 @@ def setup_app(conf, monitors=None):
         asks for
     """
     if monitors is None:
-        monitors = lifecycle.from_conf(conf)
+        monitors = lifecycle.from_conf(conf, decrypt=crypto.decrypt_secrets)
     application = Router(registry_api.VimRegistry(conf, monitors))
     application = middleware.ContextMiddleware(application)
     application = middleware.FaultWrapper(application)

@@ -31,11 +31,17 @@ LOG = logging.getLogger(__name__)
 
 
 class ConductorService(service.Service):
-    """An RPC server on ``[conductor] topic``, named ``[DEFAULT] host``."""
+    """An RPC server on ``[conductor] topic``, named ``[DEFAULT] host``.
 
-    def __init__(self, conf):
+    :param decrypt: decrypt(auth_cred_secret, vim_id) -> a VIM's secrets
+        (given by cmd/, which wires the registry in; None where this
+        conductor cannot decrypt)
+    """
+
+    def __init__(self, conf, decrypt=None):
         super().__init__()
         self.conf = conf
+        self.decrypt = decrypt
         self.server = None
         self.reconciler = None
 
@@ -60,7 +66,8 @@ class ConductorService(service.Service):
         return reconciler.Reconciler(
             lifecycle.MonitorLifecycle(
                 self.conf, monitors=monitors,
-                wakeups=wakeup_rpcapi.MonitorWakeupAPI()),
+                wakeups=wakeup_rpcapi.MonitorWakeupAPI(),
+                decrypt=self.decrypt),
             monitors, conf=self.conf)
 
     def stop(self, graceful=True):

@@ -124,37 +124,82 @@ class VimRegistry:
     def monitor_state(self, vim, now=None):
         """(the status to show, the VIM's ``monitor`` object).
 
-        A status is shown as current only while its monitor is heard from
-        (a report or a heartbeat within [reconciler] silent_after); past
-        that the VIM shows UNKNOWN, with the last status, when its monitor
-        was last heard from and why. Derived here, when the VIM is read,
-        so it holds even while every conductor is down.
+        The ``monitor`` object says why (``reason``, a code of
+        states.ALL_REASONS, and ``detail`` for people), since when the
+        status holds, the round-trip time, what each check saw and what
+        the credential check found. The status itself is the stored one,
+        but:
+
+        * UNKNOWN while its monitor is not heard from (no report or
+          heartbeat within [reconciler] silent_after), with the last
+          status; derived here, when the VIM is read, so that it holds
+          even while every conductor is down;
+        * AUTH_FAILED while the VIM answers but the conductors' credential
+          check found its credentials refused.
         """
+        monitor = self._monitor_facts(vim)
+        silence = self._silence_of(vim, now)
+        if silence is not None:
+            since, detail = silence
+            monitor.update(last_status=vim.status, since=since,
+                           reason=states.REASON_MONITOR_SILENT,
+                           detail=detail)
+            return states.UNKNOWN, monitor
+        if (vim.status == states.REACHABLE
+                and vim.auth_status == states.REASON_AUTH_FAILED):
+            monitor.update(last_status=vim.status, since=vim.auth_since,
+                           reason=states.REASON_AUTH_FAILED,
+                           detail=vim.auth_reason)
+            return states.AUTH_FAILED, monitor
+        return vim.status, monitor
+
+    @staticmethod
+    def _monitor_facts(vim):
+        details = vim.monitor_details or {}
+        reason, detail = vim.status_reason, details.get('detail')
+        if vim.status == states.ERROR:
+            reason, detail = states.REASON_MONITOR_FAILED, vim.monitor_error
+        elif vim.status == states.PENDING:
+            reason = states.REASON_NOT_CHECKED
+        monitor = {
+            'last_check_in_at': vim.last_check_in_at,
+            'reason': reason,
+            'detail': detail,
+            'since': vim.status_since or vim.updated_at or vim.created_at,
+            'rtt': vim.rtt,
+            'icmp_blocked': reason == states.REASON_ICMP_BLOCKED,
+            'checks': details.get('checks') or {},
+        }
+        if vim.auth_status is not None:
+            monitor['credentials'] = {'status': vim.auth_status,
+                                      'reason': vim.auth_reason,
+                                      'since': vim.auth_since}
+        return monitor
+
+    def _silence_of(self, vim, now):
+        """(since when, why) the VIM's monitor is silent, or None."""
         heard = vim.last_check_in_at
-        monitor = {'last_check_in_at': heard}
         if (self._silence is None or not vim.action_id
                 or vim.status == states.ERROR):
-            return vim.status, monitor
+            return None
         # A monitor never heard from is judged from its set-up.
         since = heard or vim.updated_at or vim.created_at
         silent_for = (now or timeutils.utcnow()) - since
         if vim.silent_since is not None:
             # Recorded silent, then repaired: the new monitor has not been
             # heard from yet.
-            reason = ('monitor silent since %s; its replacement has not '
-                      'been heard from yet'
-                      % vim.silent_since.replace(microsecond=0).isoformat(' '))
-        elif silent_for <= self._silence:
-            return vim.status, monitor
-        elif heard:
-            reason = ('monitor not heard from for %d s (window %d s)'
-                      % (silent_for.total_seconds(),
-                         self._silence.total_seconds()))
-        else:
-            reason = ('monitor not heard from since it was set up %d s ago'
-                      % silent_for.total_seconds())
-        monitor.update(last_status=vim.status, reason=reason)
-        return states.UNKNOWN, monitor
+            return vim.silent_since, (
+                'monitor silent since %s; its replacement has not been '
+                'heard from yet'
+                % vim.silent_since.replace(microsecond=0).isoformat(' '))
+        if silent_for <= self._silence:
+            return None
+        if heard:
+            return since, ('monitor not heard from for %d s (window %d s)'
+                           % (silent_for.total_seconds(),
+                              self._silence.total_seconds()))
+        return since, ('monitor not heard from since it was set up %d s '
+                       'ago' % silent_for.total_seconds())
 
     def register(self, context, project_id, vim):
         """Store a new VIM (a validated request body) and start its monitor.

@@ -37,6 +37,19 @@ def get_type(name):
     return TYPES[name]
 
 
+def api_check_target(vim_type, auth_cred, secrets):
+    """What the monitor's API check GETs and how it trusts the VIM.
+
+    Nothing secret: the path of a document the VIM's API serves without
+    credentials, whether to verify its certificate, and the CA
+    certificate to verify it with (a public certificate, kept among the
+    encrypted fields only because Tacker's API masks it).
+
+    :returns: {'path', 'verify', 'ca_cert'} for monitor.apicheck
+    """
+    return TYPES[vim_type].api_check_target(auth_cred, secrets)
+
+
 def split_secrets(vim_type, auth_cred):
     """(auth_cred with secrets masked, dict of the secrets)."""
     secret_fields = TYPES[vim_type].SECRET_FIELDS

@@ -102,3 +102,14 @@ def merge_auth_cred(stored, given):
     merged = dict(stored)
     merged.update(given)
     return merged
+
+
+# The API server answers this without credentials by default (RBAC's
+# system:public-info-viewer); 401 or 403, where that is off, still shows
+# the API answering.
+API_CHECK_PATH = '/version'
+
+
+def api_check_target(auth_cred, secrets):
+    return {'path': API_CHECK_PATH, 'verify': True,
+            'ca_cert': secrets.get('ssl_ca_cert')}

@@ -37,8 +37,12 @@ from tacker_vimmon.tests.functional.api import api_server
 from tacker_vimmon.workflow import definition
 
 CHECK_INTERVAL = 10
+# The namespace hosts serve no API unless a test starts one there
+# (netns.NetnsServer): ICMP alone decides unless a test case says so in
+# VIM_MONITOR.
 PROBE = {'probe_count': 2, 'probe_interval': 0.2, 'probe_timeout': 0.5,
-         'failure_threshold': 2, 'check_interval': CHECK_INTERVAL}
+         'failure_threshold': 2, 'check_interval': CHECK_INTERVAL,
+         'status_checks': 'icmp'}
 # Registration to REACHABLE: Mistral starts the action (about a second),
 # one probe round, one report.
 REACHABLE_BOUND = 20
@@ -130,13 +134,17 @@ class MonitoringTestCase(base.FunctionalTestCase):
 
     # The API, over HTTP.
 
-    def register(self, name, auth_url):
-        response = requests.post(self.api.url + '/v1.0/vims', json={'vim': {
+    def register(self, name, auth_url, **fields):
+        """Register a VIM (an OpenStack one unless fields say otherwise)."""
+        vim = {
             'name': name, 'type': 'openstack', 'auth_url': auth_url,
             'auth_cred': {'username': 'nfv_user', 'password': 'secret-pw',
                           'user_domain_name': 'Default'},
             'vim_project': {'name': 'nfv', 'project_domain_name': 'Default'},
-        }}, timeout=60)
+        }
+        vim.update(fields)
+        response = requests.post(self.api.url + '/v1.0/vims',
+                                 json={'vim': vim}, timeout=60)
         self.assertEqual(201, response.status_code, response.text)
         return response.json()['vim']
 

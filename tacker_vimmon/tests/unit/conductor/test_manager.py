@@ -74,6 +74,50 @@ class TestUpdateVim(base.DbTestCase):
                                 first.last_check_in_at)
         self.assertEqual(first.updated_at, second.updated_at)
 
+    def test_a_reason_and_details_are_stored_and_in_the_event(self):
+        checks = {'icmp': {'status': 'UNREACHABLE', 'reason': 'timeout'},
+                  'api': {'status': 'REACHABLE', 'reason': 'ok',
+                          'http_status': 300}}
+        self.assertEqual('REACHABLE', self.manager.update_vim(
+            self.context, vim_id=self.vim.id, status='REACHABLE',
+            action_id=ACTION, reason='icmp_blocked',
+            details={'rtt': 0.0042, 'detail': 'ICMP filtered',
+                     'checks': checks}))
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('icmp_blocked', 0.0042, checks),
+                         (stored.status_reason, stored.rtt,
+                          stored.monitor_details['checks']))
+        self.assertIsNotNone(stored.status_since)
+        self.assertEqual([('REACHABLE', {
+            'old_status': 'PENDING', 'new_status': 'REACHABLE',
+            'reason': 'icmp_blocked', 'rtt': 0.0042,
+            'detail': 'ICMP filtered'}, 'project-a')], self.monitor_events())
+        # The same status for another reason is an event too; the same
+        # again is only a check-in.
+        for _ in range(2):
+            self.manager.update_vim(
+                self.context, vim_id=self.vim.id, status='REACHABLE',
+                action_id=ACTION, reason='ok', details={'rtt': 0.001})
+        self.assertEqual(['icmp_blocked', 'ok'], [
+            e[1]['reason'] for e in self.monitor_events()])
+        self.assertEqual(stored.status_since, db_api.vim_get(
+            self.context, self.vim.id).status_since)
+
+    def test_a_bad_reason_is_refused_and_bad_details_dropped(self):
+        self.assertInvalid('reason must be one of', vim_id=self.vim.id,
+                           status='REACHABLE', action_id=ACTION,
+                           reason='fine', details={})
+        self.manager.update_vim(
+            self.context, vim_id=self.vim.id, status='UNREACHABLE',
+            action_id=ACTION, reason='refused',
+            details={'rtt': 'slow', 'detail': 'x' * 5000,
+                     'checks': {'api': 'y' * 5000}})
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual((None, {}), (stored.rtt,
+                                      stored.monitor_details['checks']))
+        self.assertEqual(manager.MAX_REASON_LENGTH,
+                         len(stored.monitor_details['detail']))
+
     def test_stale_action_gets_bad_action_and_writes_nothing(self):
         before = db_api.vim_get(self.context, self.vim.id)
         self.assertEqual('bad_action',
