@@ -84,6 +84,21 @@ CHECKS_API = 'api'
 CHECKS_BOTH = 'both'
 STATUS_CHECKS = (CHECKS_ICMP, CHECKS_API, CHECKS_BOTH)
 
+
+
+def shown_status(status, silent=False, auth_status=None):
+    """The status the API shows for a stored one.
+
+    :param silent: the monitor was recorded silent (silent_since)
+    :param auth_status: the credential check's verdict (auth_status)
+    """
+    if silent:
+        return UNKNOWN
+    if status == REACHABLE and auth_status == REASON_AUTH_FAILED:
+        return AUTH_FAILED
+    return status
+
+
 # The conductor's answer to an action that is not the VIM's monitor any
 # more (the VIM was deregistered, or a newer monitor replaced it): exit.
 BAD_ACTION = 'bad_action'

@@ -26,8 +26,10 @@ import oslo_messaging as messaging
 from oslo_serialization import jsonutils
 
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import states
 from tacker_vimmon.conductor import group_commit
+from tacker_vimmon.conductor import metrics
 from tacker_vimmon.conductor import rpcapi
 from tacker_vimmon.db import api as db_api
 
@@ -99,13 +101,16 @@ class ConductorManager:
 
     target = messaging.Target(version=rpcapi.ConductorAPI.RPC_API_VERSION)
 
-    def __init__(self, host=None):
-        """:param host: this conductor's name ([DEFAULT] host), for ping"""
+    def __init__(self, host=None, notifier=None):
+        """:param host: this conductor's name ([DEFAULT] host), for ping
+        :param notifier: told of the status changes written here
+        """
         self.host = host
         # Reports that arrive together are written together, in one
         # statement or transaction.
         self._reports = group_commit.GroupCommit(
             db_api.MonitorReportWriter())
+        self._notifier = notifier or notifications.NoNotifier()
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
     @strict_arguments(vim_id=str, status=str, action_id=str, reason=str,
@@ -125,7 +130,9 @@ class ConductorManager:
                 % (', '.join(states.CHECK_REASONS), reason[:40])))
         details = _checked_details(details) if reason is not None else None
         report = db_api.Report(vim_id, action_id, status, reason, details)
-        previous = self._reports.submit(vim_id, report)
+        with metrics.REPORT_SECONDS.time():
+            previous = self._reports.submit(vim_id, report)
+        metrics.REPORTS.labels('stored' if previous else 'bad_action').inc()
         if previous is None:
             LOG.info('Monitor action %(action)s of VIM %(vim)s is not '
                      'wanted (VIM gone or action replaced); told it to stop',
@@ -135,6 +142,12 @@ class ConductorManager:
             LOG.info('VIM %(vim)s is now %(new)s (%(reason)s; was %(old)s)',
                      {'vim': vim_id, 'new': status, 'old': previous.status,
                       'reason': reason or 'no reason given'})
+        self._notifier.status_changed(
+            context, _Vim(vim_id, previous),
+            states.shown_status(previous.status, previous.silent,
+                                previous.auth_status),
+            states.shown_status(status, auth_status=previous.auth_status),
+            reason, (details or {}).get('detail'))
         return status
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
@@ -150,6 +163,7 @@ class ConductorManager:
         heard, recovered = db_api.vim_monitors_heard(context, action_ids)
         for vim_id in recovered:
             LOG.info('The monitor of VIM %s is heard from again', vim_id)
+            self._heard_again(context, vim_id)
         LOG.debug('Heartbeat named %(named)d monitor(s), %(heard)d wanted',
                   {'named': len(action_ids), 'heard': heard})
         return heard
@@ -169,6 +183,7 @@ class ConductorManager:
         _check_id('monitor_failed', 'vim_id', vim_id)
         _check_id('monitor_failed', 'action_id', action_id)
         reason = _short_reason(reason)
+        before = _vim_or_none(context, vim_id)
         status = db_api.vim_monitor_start_failed(context, vim_id, action_id,
                                                  reason)
         if status is None:
@@ -179,7 +194,41 @@ class ConductorManager:
         LOG.warning('Monitor action %(action)s of VIM %(vim)s could not '
                     'start (the reconciler will retry): %(reason)s',
                     {'action': action_id, 'vim': vim_id, 'reason': reason})
+        if before is not None:
+            self._notifier.status_changed(
+                context, before, shown_status_of(before), status,
+                states.REASON_MONITOR_FAILED, reason)
         return status
+
+    def _heard_again(self, context, vim_id):
+        vim = _vim_or_none(context, vim_id)
+        if vim is not None:
+            self._notifier.status_changed(
+                context, vim, states.UNKNOWN, shown_status_of(vim),
+                vim.status_reason, 'heard from again')
+
+
+class _Vim:
+    """The VIM of a report, for its notification."""
+
+    def __init__(self, vim_id, previous):
+        self.id = vim_id
+        self.name = previous.name
+        self.tenant_id = previous.tenant_id
+        self.type = previous.type
+
+
+def _vim_or_none(context, vim_id):
+    try:
+        return db_api.vim_get(context, vim_id)
+    except exception.VimNotFound:
+        return None
+
+
+def shown_status_of(vim):
+    """The status the API shows for a VIM row (silence as recorded)."""
+    return states.shown_status(vim.status, vim.silent_since is not None,
+                               vim.auth_status)
 
 
 def _checked_details(details):

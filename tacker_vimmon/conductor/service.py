@@ -20,8 +20,10 @@ worker, so no connection or thread crosses the fork.
 from oslo_log import log as logging
 from oslo_service import service
 
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import manager
+from tacker_vimmon.conductor import metrics
 from tacker_vimmon.conductor import reconciler
 from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral
@@ -44,13 +46,20 @@ class ConductorService(service.Service):
         self.decrypt = decrypt
         self.server = None
         self.reconciler = None
+        self.notifier = None
+        self.metrics_server = None
 
     def start(self):
         super().start()
         rpc.init(self.conf)
+        # Counted here: each change is written by exactly one conductor.
+        self.notifier = metrics.CountingNotifier(notifications.Notifier(
+            self.conf, 'tacker-vimmon-conductor'))
+        self.metrics_server = metrics.serve(self.conf)
         target = rpc.target(self.conf.conductor.topic, server=self.conf.host)
         self.server = rpc.get_server(
-            target, [manager.ConductorManager(host=self.conf.host)])
+            target, [manager.ConductorManager(host=self.conf.host,
+                                              notifier=self.notifier)])
         self.server.start()
         LOG.info('Conductor %(host)s serving topic %(topic)s on exchange '
                  '%(exchange)s', {'host': self.conf.host,
@@ -67,8 +76,8 @@ class ConductorService(service.Service):
             lifecycle.MonitorLifecycle(
                 self.conf, monitors=monitors,
                 wakeups=wakeup_rpcapi.MonitorWakeupAPI(),
-                decrypt=self.decrypt),
-            monitors, conf=self.conf)
+                decrypt=self.decrypt, notifier=self.notifier),
+            monitors, conf=self.conf, notifier=self.notifier)
 
     def stop(self, graceful=True):
         # First of all, no new calls: the broker gives them to the other
@@ -86,6 +95,13 @@ class ConductorService(service.Service):
             self.server.stop()
             self.server.wait()
             self.server = None
+        if self.notifier is not None:
+            self.notifier.cleanup()
+            self.notifier = None
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
+            self.metrics_server = None
         rpc.cleanup()
         super().stop(graceful)
         LOG.info('Conductor %s stopped', self.conf.host)

@@ -309,7 +309,9 @@ def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
         return None
     before = {'status': vim.status, 'action_id': vim.action_id,
               'workflow_id': vim.workflow_id,
-              'execution_id': vim.execution_id}
+              'execution_id': vim.execution_id,
+              'silent': vim.silent_since is not None,
+              'auth_status': vim.auth_status}
     vim.update({'action_id': action_id, 'execution_id': execution_id,
                 'monitor_error': None, 'last_check_in_at': None})
     if workflow_id is not None:
@@ -647,8 +649,8 @@ SET LOCAL lock_timeout TO '20s';
 WITH r (id, action_id, status, reason, rtt, details, detail) AS (
     VALUES {rows}),
 old AS (
-    SELECT vims.id, vims.tenant_id, vims.name, vims.status,
-           vims.status_reason, vims.silent_since
+    SELECT vims.id, vims.tenant_id, vims.name, vims.type, vims.status,
+           vims.status_reason, vims.silent_since, vims.auth_status
     FROM vims
     JOIN r ON vims.id = r.id AND vims.action_id = r.action_id
     ORDER BY vims.id
@@ -668,7 +670,8 @@ upd AS (
                           THEN vims.updated_at ELSE :now END
     FROM old JOIN r ON r.id = old.id
     WHERE vims.id = old.id
-    RETURNING vims.id, old.tenant_id, old.name, old.status AS old_status,
+    RETURNING vims.id, old.tenant_id, old.name, old.type, old.auth_status,
+              old.status AS old_status,
               old.status_reason AS old_reason, r.status AS new_status,
               r.reason AS new_reason, r.rtt, r.detail, old.silent_since),
 event AS (
@@ -688,7 +691,8 @@ event AS (
                    OR (new_reason IS NOT NULL
                        AND new_reason IS DISTINCT FROM old_reason)
     ORDER BY id)
-SELECT id, old_status, old_reason, tenant_id, name FROM upd
+SELECT id, old_status, old_reason, tenant_id, name, type,
+       silent_since IS NOT NULL AS silent, auth_status FROM upd
 """
 
 
@@ -711,8 +715,12 @@ class Report(collections.namedtuple('Report', [
 
 
 class Previous(collections.namedtuple('Previous', [
-        'status', 'reason', 'tenant_id', 'name'])):
-    """What a VIM was before a report: its status and reason, and whose."""
+        'status', 'reason', 'tenant_id', 'name', 'type', 'silent',
+        'auth_status'])):
+    """What a VIM was before a report: its status and reason, whose and
+    what it is, whether it was recorded silent and its credential check's
+    verdict (for the status shown, states.shown_status).
+    """
 
 
 # The VALUES of one report: (parameter prefix, SQL type), in r's order.
@@ -757,7 +765,8 @@ def _write_report_locking(connection, report, now):
                     vims.c.action_id == report.action_id)
     row = connection.execute(
         sa.select(vims.c.status, vims.c.status_reason, vims.c.tenant_id,
-                  vims.c.name, vims.c.silent_since)
+                  vims.c.name, vims.c.type, vims.c.silent_since,
+                  vims.c.auth_status)
         .where(guard).with_for_update()).one_or_none()
     if row is None:
         return None
@@ -785,7 +794,8 @@ def _write_report_locking(connection, report, now):
             event_type=EVENT_MONITOR,
             event_details=_report_event(report, row, shown),
             timestamp=now))
-    return Previous(row.status, row.status_reason, row.tenant_id, row.name)
+    return Previous(row.status, row.status_reason, row.tenant_id, row.name,
+                    row.type, row.silent_since is not None, row.auth_status)
 
 
 class MonitorReportWriter:
@@ -851,7 +861,8 @@ class MonitorReportWriter:
             self.close()
             raise
         previous = {row.id: Previous(row.old_status, row.old_reason,
-                                     row.tenant_id, row.name)
+                                     row.tenant_id, row.name, row.type,
+                                     row.silent, row.auth_status)
                     for row in rows}
         return [previous.get(report.vim_id) for report in reports]
 

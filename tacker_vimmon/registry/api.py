@@ -31,6 +31,7 @@ from oslo_utils import timeutils
 from tacker_vimmon import vim as vim_types
 from tacker_vimmon.action import target as probe_target
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import states
 from tacker_vimmon.common import validation
 from tacker_vimmon.db import api as db_api
@@ -111,11 +112,14 @@ class VimRegistry:
 
     :param conf: the service's configuration ([vim] options)
     :param monitors: a workflow.lifecycle.MonitorLifecycle or NoMonitors
+    :param notifier: a common.notifications.Notifier, told of every VIM
+        registered, changed and deregistered
     """
 
-    def __init__(self, conf, monitors):
+    def __init__(self, conf, monitors, notifier=None):
         self._conf = conf
         self._monitors = monitors
+        self._notifier = notifier or notifications.NoNotifier()
         # None when monitoring is off: then no VIM is ever UNKNOWN.
         self._silence = (datetime.timedelta(
             seconds=conf.reconciler.silent_after)
@@ -226,7 +230,10 @@ class VimRegistry:
         row = db_api.vim_create(context, values)
         LOG.info('Registered VIM %(id)s (%(type)s) in project %(project)s',
                  {'id': row.id, 'type': row.type, 'project': row.tenant_id})
-        return self._monitors.start(context, row)
+        row = self._monitors.start(context, row)
+        self._notifier.vim_changed(context, notifications.EVENT_CREATE, row,
+                                   status=self.monitor_state(row)[0])
+        return row
 
     def update(self, context, row, changes):
         """Apply a validated update body to a stored VIM.
@@ -253,6 +260,8 @@ class VimRegistry:
         if 'auth_url' in values:
             row = self._monitors.replace(context, row, 'auth_url changed',
                                          status=states.PENDING)
+        self._notifier.vim_changed(context, notifications.EVENT_UPDATE, row,
+                                   status=self.monitor_state(row)[0])
         return row
 
     def deregister(self, context, row):
@@ -260,6 +269,7 @@ class VimRegistry:
         row = db_api.vim_destroy(context, row.id, project_id=row.tenant_id)
         LOG.info('Deregistered VIM %s', row.id)
         self._monitors.retire(row)
+        self._notifier.vim_changed(context, notifications.EVENT_DELETE, row)
         return row
 
     def _discover_regions(self, vim):

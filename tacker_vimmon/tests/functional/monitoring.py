@@ -74,6 +74,8 @@ class MonitoringTestCase(base.FunctionalTestCase):
     VIM_MONITOR = {}
     RECONCILER = {'enabled': True, 'interval': 5, 'retry_after': 5,
                   'silent_after': 60}
+    # More sections of the API server's and the conductor's files.
+    SECTIONS = {}
 
     def setUp(self):
         super().setUp()
@@ -92,6 +94,9 @@ class MonitoringTestCase(base.FunctionalTestCase):
         else:
             transport_url = self.use_service(
                 rabbit.RabbitVhost()).transport_url
+        self.transport_url = transport_url
+        # The listeners of a test, say, that must hear from the start.
+        self.before_services()
         self.mistral = self.use_service(mistral.MistralFixture(
             transport_url=mistral_url,
             thread_pool_size=self.EXECUTOR_THREADS,
@@ -106,11 +111,15 @@ class MonitoringTestCase(base.FunctionalTestCase):
             'vim_monitor': dict(PROBE, enabled=True, **self.VIM_MONITOR),
             'reconciler': self.RECONCILER,
         }
+        shared.update(self.SECTIONS)
         self.api = self.useFixture(api_server.ApiServerProcess(
             db_url, sections=shared))
         self.conductor = self.useFixture(processes.ConductorProcess(
             transport_url, db_url, 'e2e-conductor', upgrade=False,
             conf=shared))
+
+    def before_services(self):
+        """Set up what must be there before the services start."""
 
     def _action_config(self, transport_url):
         path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
