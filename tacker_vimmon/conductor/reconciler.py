@@ -45,7 +45,6 @@ from concurrent import futures
 import datetime
 import functools
 import random
-import threading
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -56,6 +55,7 @@ from tacker_vimmon.common import exception
 from tacker_vimmon.common import notifications
 from tacker_vimmon.common import states
 from tacker_vimmon.conductor import metrics
+from tacker_vimmon.conductor import periodic
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.workflow import definition
@@ -68,16 +68,16 @@ LOST = 'lost'
 FAILED = 'failed'
 
 
-class Reconciler:
+class Reconciler(periodic.Periodic):
     """One conductor's reconciler; run_once() is one pass."""
+
+    THREAD_NAME = 'tacker-vimmon-reconciler'
 
     def __init__(self, lifecycle, monitors, conf=CONF, notifier=None):
         self._lifecycle = lifecycle
         self._monitors = monitors
         self._conf = conf
         self._notifier = notifier or notifications.NoNotifier()
-        self._stop = threading.Event()
-        self._thread = None
         self._orphans_looked_at = None
 
     def run_once(self, context=None, orphans=None):
@@ -197,29 +197,10 @@ class Reconciler:
                             {'name': found.name, 'error': error})
         return removed
 
-    def start(self):
-        """Run passes in a daemon thread until stop()."""
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name='tacker-vimmon-reconciler')
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self):
-        interval = self._conf.reconciler.interval
+    def pause(self):
         # Jitter only spreads the conductors' passes; it guards nothing.
-        while not self._stop.wait(
-                interval * (1 + random.random() / 5)):  # noqa: S311
-            try:
-                self.run_once()
-            except Exception:
-                # One bad pass (DB briefly away, say) must not end the
-                # reconciler for the life of the conductor.
-                LOG.exception('Reconciler pass failed; next one in %s s',
-                              interval)
+        return self._conf.reconciler.interval * (
+            1 + random.random() / 5)  # noqa: S311
 
 
 def _why_repair(vim):

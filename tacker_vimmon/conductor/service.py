@@ -22,6 +22,7 @@ from oslo_service import service
 
 from tacker_vimmon.common import notifications
 from tacker_vimmon.common import rpc
+from tacker_vimmon.conductor import credentials
 from tacker_vimmon.conductor import manager
 from tacker_vimmon.conductor import metrics
 from tacker_vimmon.conductor import reconciler
@@ -48,6 +49,7 @@ class ConductorService(service.Service):
         self.reconciler = None
         self.notifier = None
         self.metrics_server = None
+        self.credentials = None
 
     def start(self):
         super().start()
@@ -69,6 +71,10 @@ class ConductorService(service.Service):
         if self.conf.reconciler.enabled and self.conf.vim_monitor.enabled:
             self.reconciler = self._make_reconciler()
             self.reconciler.start()
+        if self.conf.credential_check.interval and self.decrypt is not None:
+            self.credentials = credentials.CredentialChecker(
+                self.conf, self.decrypt, notifier=self.notifier)
+            self.credentials.start()
 
     def _make_reconciler(self):
         monitors = mistral.MistralMonitors(self.conf)
@@ -86,9 +92,10 @@ class ConductorService(service.Service):
             LOG.info('Conductor %s stopping; finishing calls in flight',
                      self.conf.host)
             rpc.stop_taking_calls(self.server)
-        if self.reconciler is not None:
-            self.reconciler.stop()
-            self.reconciler = None
+        for worker in ('reconciler', 'credentials'):
+            if getattr(self, worker) is not None:
+                getattr(self, worker).stop()
+                setattr(self, worker, None)
         # stop() ends the intake of new calls; wait() lets the calls in
         # flight finish and send their answers.
         if self.server is not None:

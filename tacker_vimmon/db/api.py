@@ -19,6 +19,7 @@ detached model objects.
 
 import collections
 import datetime
+import random
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -893,6 +894,70 @@ def vim_monitor_report(context, vim_id, action_id, status, reason=None,
     finally:
         writer.close()
     return previous.status if previous is not None else None
+
+
+# The credential check (conductor/credentials.py). A conductor claims the
+# VIMs whose check is due by moving their due time a whole interval on, in
+# the transaction that found them (rows another conductor is claiming are
+# skipped, FOR UPDATE SKIP LOCKED, as the reconciler's claims are): no two
+# conductors check one VIM, and one that dies mid-check leaves the VIM
+# due again an interval later.
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_credential_checks_claim(context, now, interval, limit):
+    """Claim the VIMs whose credential check is due.
+
+    A VIM never checked before gets a due time at random within the next
+    ``interval`` seconds instead, so that N VIMs do not all fire at once.
+
+    :returns: the VIMs claimed for checking now (at most ``limit``)
+    """
+    vim = models.Vim
+    query = sa.select(vim).where(sa.or_(
+        vim.auth_check_due.is_(None), vim.auth_check_due <= now)
+    ).order_by(vim.auth_check_due, vim.id).limit(limit).with_for_update(
+        skip_locked=True)
+    claimed = []
+    for row in context.session.execute(query).scalars():
+        if row.auth_check_due is None:
+            wait = interval * random.random()  # noqa: S311 - spreading only
+        else:
+            claimed.append(row)
+            wait = interval
+        context.session.execute(
+            sa.update(vim).where(vim.id == row.id)
+            .values(auth_check_due=now + datetime.timedelta(seconds=wait),
+                    updated_at=vim.updated_at)
+            .execution_options(synchronize_session=False))
+    return claimed
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_credentials_checked(context, vim_id, secret, auth_status, reason):
+    """Record a credential check's verdict.
+
+    Nothing is written when the VIM's credentials changed since they were
+    read (``secret``, their ciphertext, differs): the verdict is about the
+    old ones.
+
+    :returns: (the VIM before, the VIM after), or None when nothing was
+        written
+    """
+    vims = models.Vim.__table__
+    before = context.session.execute(
+        _vim_query(vim_id).with_for_update()).scalar_one_or_none()
+    if before is None or before.auth_cred_secret != secret:
+        return None
+    context.session.expunge(before)
+    values = {'auth_status': auth_status, 'auth_reason': reason,
+              'updated_at': vims.c.updated_at}
+    if before.auth_status != auth_status:
+        values['auth_since'] = timeutils.utcnow()
+    context.session.execute(vims.update().where(vims.c.id == vim_id)
+                            .values(values))
+    return before, _get_vim(context.session, vim_id)
 
 
 @main_context_manager.reader

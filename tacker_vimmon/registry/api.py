@@ -253,10 +253,18 @@ class VimRegistry:
             check_auth_url(changes['auth_url'])
         if _CREDENTIAL_FIELDS & set(changes):
             values.update(self._changed_credentials(row, changes))
+            # New credentials: the credential check's verdict was about the
+            # old ones; they are checked again at the next look.
+            values.update(auth_status=None, auth_reason=None,
+                          auth_since=None, auth_check_due=timeutils.utcnow())
         _check_stored_size(values)
+        shown = self.monitor_state(row)[0]
         row = db_api.vim_update(context, row.id, values,
                                 project_id=row.tenant_id)
         LOG.info('Updated VIM %s', row.id)
+        self._notifier.status_changed(context, row, shown,
+                                      self.monitor_state(row)[0],
+                                      row.status_reason)
         if 'auth_url' in values:
             row = self._monitors.replace(context, row, 'auth_url changed',
                                          status=states.PENDING)

@@ -29,6 +29,7 @@ import argparse
 import datetime
 import http.server
 import ipaddress
+import os
 import socket
 import ssl
 import sys
@@ -68,6 +69,20 @@ def self_signed(address, days=30, expired=False):
             key.private_bytes(serialization.Encoding.PEM,
                               serialization.PrivateFormat.PKCS8,
                               serialization.NoEncryption()).decode())
+
+
+def self_signed_files(directory, address, **kwargs):
+    """self_signed(), also written to cert.pem and key.pem in directory.
+
+    :returns: (certificate PEM, (certificate file, key file))
+    """
+    cert, key = self_signed(address, **kwargs)
+    paths = []
+    for name, text in (('cert.pem', cert), ('key.pem', key)):
+        paths.append(os.path.join(directory, name))
+        with open(paths[-1], 'w') as f:
+            f.write(text)
+    return cert, tuple(paths)
 
 
 def _handler(status):

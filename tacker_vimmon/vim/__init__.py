@@ -18,6 +18,7 @@ A VIM type module offers ``AUTH_CRED_SCHEMA`` and ``VIM_PROJECT_SCHEMA``
 ``merge_auth_cred(stored, given)`` (what an update means).
 """
 
+from tacker_vimmon.vim import keystone
 from tacker_vimmon.vim import kubernetes
 from tacker_vimmon.vim import openstack
 
@@ -65,3 +66,20 @@ def join_secrets(public, secrets):
     joined = dict(public)
     joined.update(secrets)
     return joined
+
+
+def prove_credentials(vim_type, auth_url, auth_cred, vim_project, timeout):
+    """Prove a VIM's credentials with the VIM itself.
+
+    :param auth_cred: with its secrets (decrypted by the caller, never
+        logged)
+    :returns: True when proven, False when this type's way to
+        authenticate cannot be proven from here
+    :raises: VimCredentialsRejected (refused), VimKeystoneUnreachable (no
+        verdict)
+    """
+    if vim_type == openstack.TYPE:
+        keystone.prove_credentials(auth_url, auth_cred, vim_project, timeout)
+        return True
+    return TYPES[vim_type].prove_credentials(auth_url, auth_cred,
+                                             vim_project, timeout)

@@ -100,3 +100,4 @@ def api_check_target(auth_cred, secrets):
     # Keystone serves its v3 version document (the auth_url itself)
     # without a token.
     return {'path': None, 'verify': cert_verify(auth_cred), 'ca_cert': None}
+

@@ -114,9 +114,12 @@ class MonitoringTestCase(base.FunctionalTestCase):
         shared.update(self.SECTIONS)
         self.api = self.useFixture(api_server.ApiServerProcess(
             db_url, sections=shared))
+        # The conductor reads the VIMs' secrets with the API's keys (the
+        # credential check, a Kubernetes VIM's CA for its API check).
         self.conductor = self.useFixture(processes.ConductorProcess(
             transport_url, db_url, 'e2e-conductor', upgrade=False,
-            conf=shared))
+            conf=dict(shared, vim_keys={
+                'key_repository': self.api.key_repository})))
 
     def before_services(self):
         """Set up what must be there before the services start."""
@@ -175,6 +178,16 @@ class MonitoringTestCase(base.FunctionalTestCase):
         base.wait_for(lambda: self.vim(vim_id)['status'] == status, bound,
                       interval=0.2, message='VIM %s %s' % (vim_id, status))
         return time.monotonic() - started
+
+    def capture(self, name, document):
+        """Attach a JSON document to the test, and keep it in
+        $TVM_CAPTURE_DIR when that is set (what a closing note shows).
+        """
+        self.addDetail(name, content.json_content(document))
+        directory = os.environ.get('TVM_CAPTURE_DIR')
+        if directory:
+            with open(os.path.join(directory, name + '.json'), 'w') as f:
+                json.dump(document, f, indent=2)
 
     # Mistral, to see the actions end.
 

@@ -20,10 +20,6 @@ the status and reason the admin guide's decision table gives.
 """
 
 import datetime
-import json
-import os
-
-from testtools import content
 
 from tacker_vimmon.tests import http_endpoint
 from tacker_vimmon.tests.functional import base
@@ -59,14 +55,9 @@ class TestChecksAndReasons(monitoring.MonitoringTestCase):
         self.useFixture(netns.NetnsServer(host, port, **kwargs))
 
     def certificate(self, **kwargs):
-        cert, key = http_endpoint.self_signed(self.loud.ipv4, **kwargs)
-        directory = self.useFixture(base.fixtures.TempDir()).path
-        paths = []
-        for name, text in (('cert.pem', cert), ('key.pem', key)):
-            paths.append(os.path.join(directory, name))
-            with open(paths[-1], 'w') as f:
-                f.write(text)
-        return cert, paths
+        return http_endpoint.self_signed_files(
+            self.useFixture(base.fixtures.TempDir()).path, self.loud.ipv4,
+            **kwargs)
 
     def register_kubernetes(self, name, url, ca_cert):
         return self.register(
@@ -83,14 +74,6 @@ class TestChecksAndReasons(monitoring.MonitoringTestCase):
         return base.wait_for(shown, REASON_BOUND, interval=0.2,
                              message='VIM %s %s (%s)' % (vim_id, status,
                                                          reason))
-
-    def capture(self, name, document):
-        """Keep what the closing note shows (in $TVM_CAPTURE_DIR)."""
-        self.addDetail(name, content.json_content(document))
-        directory = os.environ.get('TVM_CAPTURE_DIR')
-        if directory:
-            with open(os.path.join(directory, name + '.json'), 'w') as f:
-                json.dump(document, f, indent=2)
 
     def test_each_failure_has_its_status_and_reason(self):
         loud = self.loud.ipv4

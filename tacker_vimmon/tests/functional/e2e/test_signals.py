@@ -19,15 +19,12 @@ Prometheus scraping the API server's /metrics and the conductor's port
 returns the VIM's status series through its query API.
 """
 
-import json
-import os
 import queue
 import time
 
 from oslo_config import cfg
 import oslo_messaging as messaging
 import requests
-from testtools import content
 
 from tacker_vimmon.common import rpc
 from tacker_vimmon.tests.functional import base
@@ -94,13 +91,6 @@ class TestSignals(monitoring.MonitoringTestCase):
             found = heard['payload']['tacker_vimmon_object.data']
             if all(found.get(key) == value for key, value in data.items()):
                 return heard
-
-    def capture(self, name, document):
-        self.addDetail(name, content.json_content(document))
-        directory = os.environ.get('TVM_CAPTURE_DIR')
-        if directory:
-            with open(os.path.join(directory, name + '.json'), 'w') as f:
-                json.dump(document, f, indent=2)
 
     def test_a_link_down_and_up_is_told(self):
         host = self.hosts[0]

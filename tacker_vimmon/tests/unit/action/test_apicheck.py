@@ -13,7 +13,6 @@
 """The API check: parsing, and the checker against endpoints on loopback."""
 
 import datetime
-import os
 import queue
 import socket
 
@@ -77,14 +76,9 @@ class TestChecker(base.TestCase):
         return endpoint.port
 
     def certificate(self, **kwargs):
-        cert, key = http_endpoint.self_signed('127.0.0.1', **kwargs)
-        directory = self.useFixture(base.fixtures.TempDir()).path
-        paths = []
-        for name, text in (('cert.pem', cert), ('key.pem', key)):
-            paths.append(os.path.join(directory, name))
-            with open(paths[-1], 'w') as f:
-                f.write(text)
-        return cert, paths
+        return http_endpoint.self_signed_files(
+            self.useFixture(base.fixtures.TempDir()).path, '127.0.0.1',
+            **kwargs)
 
     def test_an_answering_api(self):
         result = self.check(self.endpoint(300))
