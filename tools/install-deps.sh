@@ -2,8 +2,10 @@
 # Install and start what tacker-vimmon's tests and local run need from the
 # machine: Debian packages for RabbitMQ, PostgreSQL, MariaDB, the network
 # tools, and Graphviz and PlantUML (the documentation's diagrams), each
-# service started if it is not already serving. Safe to run again: it
-# installs only what is missing and starts only what is down.
+# service started if it is not already serving; and Prometheus, which the
+# tests start themselves (its packaged daemon is kept from starting). Safe
+# to run again: it installs only what is missing and starts only what is
+# down.
 set -euo pipefail
 
 PACKAGES=(rabbitmq-server postgresql mariadb-server iproute2 iputils-ping
@@ -29,6 +31,31 @@ install_packages() {
     $sudo apt-get update -qq
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
+}
+
+prometheus_installed() {
+    dpkg-query -W -f='${Status}' prometheus 2>/dev/null |
+        grep -q 'install ok installed'
+}
+
+# The tests start Prometheus with a configuration of their own: install
+# the server alone (no exporters) and keep Debian from starting its daemon.
+install_prometheus() {
+    prometheus_installed && return 0
+    log "installing Prometheus (its daemon stays stopped)"
+    local sudo="" policy=/usr/sbin/policy-rc.d made_policy=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+        $sudo chmod +x "$policy"
+        made_policy=yes
+    fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+        --no-install-recommends prometheus || {
+        [ -n "$made_policy" ] && $sudo rm -f "$policy"; return 1; }
+    [ -n "$made_policy" ] && $sudo rm -f "$policy"
+    return 0
 }
 
 listening() {
@@ -93,6 +120,7 @@ configure_mariadb_root() {
 }
 
 install_packages
+install_prometheus
 configure_postgresql_trust
 start_postgresql
 start_mariadb

@@ -27,6 +27,12 @@ host answered, the rest of the round could say nothing more. A round with
 no reply ends ``timeout`` after its last request. The next round starts
 ``interval`` after the previous one ended. Verdicts follow the rules of
 Verdict.
+
+Beside the echo rounds, a monitor whose settings ask for it has API
+checks (tacker_vimmon.action.apicheck: TCP, TLS, an HTTP GET), every
+``api_interval`` seconds, run by the process's one ApiChecker thread. Each
+check has a verdict of its own, by the same thresholds; ``decide`` makes
+the monitor's status and reason from the two, as ``checks`` says.
 """
 
 import concurrent.futures
@@ -34,11 +40,14 @@ import functools
 import heapq
 import itertools
 import os
+import random
 import threading
 import time
 
 from oslo_log import log as logging
 
+from tacker_vimmon.action import apicheck
+from tacker_vimmon.action import outcome
 from tacker_vimmon.common import states
 
 LOG = logging.getLogger(__name__)
@@ -46,6 +55,8 @@ LOG = logging.getLogger(__name__)
 # Names are resolved off the scheduler thread (a lookup may take seconds);
 # a few threads are plenty, since each name is looked up once a round.
 RESOLVER_THREADS = 4
+# The spread of the pause between two API checks of a monitor.
+API_JITTER = 0.1
 
 
 class Verdict:
@@ -57,30 +68,78 @@ class Verdict:
     * REACHABLE again after ``recovery_threshold`` consecutive answered
       rounds, so that a host answering once in a long outage does not
       flap; the first verdict needs only one.
+
+    The reason is ``ok`` while REACHABLE, and the last failed round's
+    while UNREACHABLE.
     """
 
     def __init__(self, failure_threshold, recovery_threshold=1):
         self.failure_threshold = failure_threshold
         self.recovery_threshold = recovery_threshold
         self.status = None
+        self.reason = None
+        self.detail = None
         self._failures = 0
         self._successes = 0
 
-    def observe(self, answered):
-        """Count one round; True when the status changed."""
-        before = self.status
+    def observe(self, answered, reason=states.REASON_TIMEOUT, detail=None):
+        """Count one round; True when the status or reason changed."""
+        before = (self.status, self.reason)
         if answered:
             self._failures = 0
             self._successes += 1
             if (self.status is None
                     or self._successes >= self.recovery_threshold):
                 self.status = states.REACHABLE
+                self.reason, self.detail = states.REASON_OK, None
         else:
             self._successes = 0
             self._failures += 1
             if self._failures >= self.failure_threshold:
                 self.status = states.UNREACHABLE
-        return self.status != before
+                self.reason, self.detail = reason, detail
+        return (self.status, self.reason) != before
+
+    @property
+    def confirming(self):
+        """A failure is counting towards the threshold, not there yet."""
+        return self._failures > 0 and self.status != states.UNREACHABLE
+
+
+def decide(checks, icmp, api, icmp_blocked=False):
+    """(status, reason, detail) of a monitor from its checks' verdicts.
+
+    :param checks: states.CHECKS_ICMP, CHECKS_API or CHECKS_BOTH
+    :param icmp: the echo rounds' Verdict
+    :param api: the API checks' Verdict, or None without API checks
+    :param icmp_blocked: the API answered in a check that started after
+        ICMP last answered (or ICMP never did): ICMP is filtered, not the
+        host down
+
+    With ``both``, the API decides, and a failing ICMP makes the VIM
+    UNREACHABLE only while it cannot be told from a host that went down
+    (ICMP answered more recently than the API). There is no status before
+    the API's first verdict, so that a VIM whose API fails does not show
+    REACHABLE for a moment first.
+    """
+    if checks == states.CHECKS_ICMP or api is None:
+        return icmp.status, icmp.reason, icmp.detail
+    if api.status is None:
+        return None, None, None
+    if checks == states.CHECKS_API or api.status == states.UNREACHABLE:
+        if (api.status == states.UNREACHABLE
+                and icmp.status == states.UNREACHABLE
+                and checks == states.CHECKS_BOTH
+                and icmp.reason != states.REASON_TIMEOUT):
+            # The more telling reason: no route, or no such name.
+            return icmp.status, icmp.reason, icmp.detail
+        return api.status, api.reason, api.detail
+    if icmp.status == states.UNREACHABLE:
+        if icmp_blocked:
+            return (states.REACHABLE, states.REASON_ICMP_BLOCKED,
+                    'the API answers; ICMP echo does not')
+        return icmp.status, icmp.reason, icmp.detail
+    return api.status, api.reason, api.detail
 
 
 class ProblemLog:
@@ -112,12 +171,12 @@ class Monitor:
     changed only under its lock.
     """
 
-    def __init__(self, where, settings, signal):
+    def __init__(self, where, settings, signal, api_target=None):
         self.where = where
         self.settings = settings
         self.signal = signal
-        self.verdict = Verdict(settings.failure_threshold,
-                               getattr(settings, 'recovery_threshold', 1))
+        recovery = getattr(settings, 'recovery_threshold', 1)
+        self.verdict = Verdict(settings.failure_threshold, recovery)
         self.problems = ProblemLog(where.host)
         self.stopped = False
         self.round = 0
@@ -126,10 +185,62 @@ class Monitor:
         self.sent = 0
         self.sent_at = {}
         self.round_problem = None
+        self.rtt = None
+        self.last_answer_at = None
+        self.checks = getattr(settings, 'checks', states.CHECKS_ICMP)
+        self.api = (ApiState(api_target, Verdict(settings.failure_threshold,
+                                                 recovery))
+                    if api_target is not None else None)
+        self.status = self.reason = self.detail = None
 
-    @property
-    def status(self):
-        return self.verdict.status
+    def decide(self):
+        """Update status and reason from the checks; True if changed."""
+        before = (self.status, self.reason)
+        api = self.api
+        blocked = api is not None and api.answered_started is not None and (
+            self.last_answer_at is None
+            or api.answered_started > self.last_answer_at)
+        self.status, self.reason, self.detail = decide(
+            self.checks, self.verdict, api.verdict if api else None,
+            icmp_blocked=blocked)
+        return (self.status, self.reason) != before
+
+    def details(self):
+        """What the checks saw, for the report (plain JSON values)."""
+        checks = {'icmp': _check_view(self.verdict, self.rtt)}
+        rtt = checks['icmp']['rtt']
+        if self.api is not None:
+            last = self.api.last
+            view = _check_view(self.api.verdict,
+                               last.rtt if last is not None else None)
+            if last is not None:
+                view.update(last.extra or {})
+            checks['api'] = view
+            if rtt is None:
+                rtt = view['rtt']
+        return {'rtt': rtt, 'detail': self.detail, 'checks': checks}
+
+
+def _check_view(verdict, rtt):
+    return {'status': verdict.status, 'reason': verdict.reason,
+            'detail': verdict.detail,
+            'rtt': round(rtt, 6) if rtt is not None else None}
+
+
+class ApiState:
+    """A monitor's API checks: the target, the verdict, the last result."""
+
+    def __init__(self, target, verdict):
+        self.target = target
+        self.verdict = verdict
+        # Bumped for every round started or scheduled: a scheduled start
+        # or a result of another generation is stale.
+        self.generation = 0
+        self.in_round = False
+        self.started = None
+        self.last = None
+        # When the last check the API answered started.
+        self.answered_started = None
 
 
 class Engine:
@@ -139,8 +250,10 @@ class Engine:
     :param clock: monotonic time; the replies' times come from the prober
     """
 
-    def __init__(self, prober, clock=time.monotonic, start=True):
+    def __init__(self, prober, clock=time.monotonic, start=True,
+                 checker=None):
         self._prober = prober
+        self._checker = checker
         self._clock = clock
         self._lock = threading.Condition()
         self._heap = []
@@ -163,9 +276,13 @@ class Engine:
         :param signal: threading.Event set whenever the verdict changes
         :returns: the Monitor, for remove()
         """
-        monitor = Monitor(where, settings, signal)
+        api_target = api_target_of(where, settings)
+        monitor = Monitor(where, settings, signal, api_target)
         with self._lock:
-            self._at(self._clock(), self._start_round, monitor)
+            now = self._clock()
+            self._at(now, self._start_round, monitor)
+            if monitor.api is not None:
+                self._schedule_api(monitor, now)
         return monitor
 
     def remove(self, monitor):
@@ -219,7 +336,10 @@ class Engine:
                     # step failed starts over at its next round.
                     LOG.exception('Probing step %s failed',
                                   callback.__name__)
-                    self._restart(args[0], now)
+                    if callback.__name__ == '_start_api_round':
+                        self._restart_api(args[0], now)
+                    else:
+                        self._restart(args[0], now)
 
     def _restart(self, monitor, now):
         if monitor.stopped:
@@ -257,7 +377,8 @@ class Engine:
             if monitor.stopped:
                 return
             if address is None:
-                monitor.round_problem = problem
+                monitor.round_problem = outcome.CheckResult(
+                    False, states.REASON_DNS_FAILURE, str(problem))
                 self._end_round(monitor, answered=False)
             else:
                 self._begin(monitor, address)
@@ -270,7 +391,7 @@ class Engine:
         try:
             monitor.destination = self._prober.destination(address)
         except OSError as error:
-            monitor.round_problem = error.strerror or str(error)
+            monitor.round_problem = outcome.failed(error)
             self._end_round(monitor, answered=False)
             return
         self._send(monitor, monitor.round)
@@ -286,7 +407,7 @@ class Engine:
             key = self._prober.send(monitor.destination, functools.partial(
                 self._answered, monitor, round_number))
         except OSError as error:
-            monitor.round_problem = error.strerror or str(error)
+            monitor.round_problem = outcome.failed(error)
         else:
             monitor.sent_at[key] = now
         settings = monitor.settings
@@ -309,6 +430,8 @@ class Engine:
             sent = monitor.sent_at.get(key)
             if sent is None or now - sent > monitor.settings.timeout:
                 return
+            monitor.rtt = now - sent
+            monitor.last_answer_at = now
             self._end_round(monitor, answered=True, now=now)
 
     def _timed_out(self, monitor, round_number):
@@ -320,19 +443,129 @@ class Engine:
     def _end_round(self, monitor, answered, now=None):
         monitor.in_round = False
         self._end_requests(monitor)
-        monitor.problems.note(monitor.round_problem)
-        if monitor.verdict.observe(answered):
-            monitor.signal.set()
+        problem = monitor.round_problem
+        monitor.problems.note(problem.detail if problem else None)
+        if answered:
+            monitor.verdict.observe(True)
+        else:
+            if problem is None:
+                problem = outcome.CheckResult(
+                    False, states.REASON_TIMEOUT, 'no echo reply')
+            monitor.rtt = None
+            before = monitor.verdict.status
+            monitor.verdict.observe(False, problem.reason, problem.detail)
+            if (monitor.verdict.status == states.UNREACHABLE
+                    and before != states.UNREACHABLE):
+                # Host down, or ICMP filtered from now on? An API check
+                # now tells them apart.
+                self._api_round_now(monitor)
+        self._changed(monitor)
         # From the reply's own time when there is one: the scheduler's
         # clock may not have moved since it slept.
         now = self._clock() if now is None else now
         self._at(now + monitor.settings.interval, self._start_round,
                  monitor)
 
+    def _changed(self, monitor):
+        if monitor.decide():
+            monitor.signal.set()
+
+    # The API checks. A round is one check; the next starts api_interval
+    # after it ended, or after ``interval`` while a failure is being
+    # confirmed (failure_threshold), so that an API that stopped answering
+    # is found about as fast as a host that stopped answering ICMP.
+
+    def _schedule_api(self, monitor, when):
+        monitor.api.generation += 1
+        self._at(when, self._start_api_round, monitor,
+                 monitor.api.generation)
+
+    def _api_round_now(self, monitor):
+        api = monitor.api
+        # Only an API that answered can tell a filter from an outage.
+        if (api is not None and not api.in_round
+                and api.verdict.status == states.REACHABLE):
+            self._schedule_api(monitor, self._clock())
+
+    def _start_api_round(self, monitor, generation):
+        api = monitor.api
+        if monitor.stopped or generation != api.generation:
+            return
+        api.in_round = True
+        api.started = self._clock()
+        if monitor.where.is_address():
+            self._api_begin(monitor, generation, monitor.where.host)
+        else:
+            self._resolver.submit(self._api_resolve, monitor, generation)
+
+    def _api_resolve(self, monitor, generation):
+        # On a resolver thread.
+        try:
+            address, problem = monitor.where.resolve()[0], None
+        except Exception as error:
+            address, problem = None, error
+        with self._lock:
+            if monitor.stopped or generation != monitor.api.generation:
+                return
+            if address is None:
+                self._api_result(monitor, outcome.CheckResult(
+                    False, states.REASON_DNS_FAILURE, str(problem)))
+            else:
+                self._api_begin(monitor, generation, address)
+
+    def _api_begin(self, monitor, generation, address):
+        self._checker.check(
+            address, monitor.api.target, monitor.settings.api_timeout,
+            functools.partial(self._api_done, monitor, generation))
+
+    def _api_done(self, monitor, generation, result):
+        # On the checker's thread.
+        with self._lock:
+            if monitor.stopped or generation != monitor.api.generation:
+                return
+            try:
+                self._api_result(monitor, result)
+            except Exception:
+                LOG.exception('Handling an API check of %s failed',
+                              monitor.where.host)
+                self._restart_api(monitor, self._clock())
+
+    def _api_result(self, monitor, result):
+        api = monitor.api
+        api.in_round = False
+        api.last = result
+        if result.answered:
+            api.answered_started = api.started
+        api.verdict.observe(result.answered, result.reason, result.detail)
+        self._changed(monitor)
+        settings = monitor.settings
+        if api.verdict.confirming:
+            pause = settings.interval
+        else:
+            # Up to 10 % either way: monitors that started together (an
+            # executor's restart) drift apart instead of checking in bursts.
+            pause = settings.api_interval * (
+                1 + API_JITTER * (2 * random.random() - 1))  # noqa: S311
+        self._schedule_api(monitor, self._clock() + pause)
+
+    def _restart_api(self, monitor, now):
+        if monitor.stopped:
+            return
+        monitor.api.in_round = False
+        self._schedule_api(monitor, now + monitor.settings.api_interval)
+
     def _end_requests(self, monitor):
         if monitor.sent_at:
             self._prober.forget(list(monitor.sent_at))
             monitor.sent_at = {}
+
+
+def api_target_of(where, settings):
+    """The monitor's ApiTarget, or None when it has no API checks."""
+    api = getattr(settings, 'api', None)
+    if api is None or not getattr(settings, 'api_interval', 0):
+        return None
+    return apicheck.ApiTarget.from_settings(where.url, api)
 
 
 _engine_lock = threading.Lock()
@@ -352,6 +585,6 @@ def get_engine(prober):
             _engine.abandon()
             _engine = None
         if _engine is None:
-            _engine = Engine(prober)
+            _engine = Engine(prober, checker=apicheck.get_checker())
             _engine_pid = os.getpid()
         return _engine

@@ -41,21 +41,31 @@ class ConductorUnreachable(Exception):
     """A report could not be delivered; try again later."""
 
 
-# Monitors made before heartbeats (or the recovery threshold) existed
-# have no such input.
+# Monitors made before heartbeats (or the recovery threshold, or the API
+# check) existed have no such input: they probe ICMP only, as they did.
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
 DEFAULT_RECOVERY_THRESHOLD = 1
+DEFAULT_API_TIMEOUT = 5.0
 
 
 class ProbeSettings(collections.namedtuple('ProbeSettings', [
         'count', 'interval', 'timeout', 'failure_threshold',
-        'check_interval', 'heartbeat_interval', 'recovery_threshold'],
-        defaults=[DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_RECOVERY_THRESHOLD])):
-    """How one monitor probes (the workflow input's ``probe``)."""
+        'check_interval', 'heartbeat_interval', 'recovery_threshold',
+        'checks', 'api_interval', 'api_timeout', 'api'],
+        defaults=[DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_RECOVERY_THRESHOLD,
+                  states.CHECKS_ICMP, 0.0, DEFAULT_API_TIMEOUT, None])):
+    """How one monitor probes (the workflow input's ``probe``).
+
+    ``api_interval`` 0 means no API checks; ``api`` is the API check's
+    target ({'path', 'verify', 'ca_cert'}, see apicheck.ApiTarget).
+    """
 
     _TYPES = {'count': int, 'interval': float, 'timeout': float,
               'failure_threshold': int, 'check_interval': float,
-              'heartbeat_interval': float, 'recovery_threshold': int}
+              'heartbeat_interval': float, 'recovery_threshold': int,
+              'api_interval': float, 'api_timeout': float}
+    # Numbers that may be 0 (the feature is off).
+    _MAY_BE_ZERO = frozenset(['api_interval'])
 
     @classmethod
     def from_dict(cls, values):
@@ -68,25 +78,42 @@ class ProbeSettings(collections.namedtuple('ProbeSettings', [
         if missing:
             raise ValueError('probe settings lack %s' % ', '.join(missing))
         converted = {}
-        for field in cls._fields:
-            try:
-                converted[field] = cls._TYPES[field](values[field])
-            except (TypeError, ValueError):
-                raise ValueError('probe setting %s=%r is not a number'
-                                 % (field, values[field]))
-            if converted[field] <= 0:
-                raise ValueError('probe setting %s must be positive, not %r'
-                                 % (field, values[field]))
-        return cls(**converted)
+        for field, kind in cls._TYPES.items():
+            converted[field] = cls._number(field, kind, values[field])
+        if values['checks'] not in states.STATUS_CHECKS:
+            raise ValueError('probe setting checks must be one of %s, not '
+                             '%r' % (', '.join(states.STATUS_CHECKS),
+                                     values['checks']))
+        api = values['api']
+        if api is not None and not isinstance(api, dict):
+            raise ValueError('probe setting api must be a mapping')
+        if values['checks'] != states.CHECKS_ICMP and not (
+                api is not None and converted['api_interval']):
+            raise ValueError('probe setting checks=%s needs the API check '
+                             '(api and api_interval)' % values['checks'])
+        return cls(checks=values['checks'], api=api, **converted)
+
+    @classmethod
+    def _number(cls, field, kind, value):
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError('probe setting %s=%r is not a number'
+                             % (field, value))
+        if number < 0 or (number == 0 and field not in cls._MAY_BE_ZERO):
+            raise ValueError('probe setting %s must be positive, not %r'
+                             % (field, value))
+        return number
 
 
 class MonitorLoop:
     """Report one VIM's verdict until the conductor says it is not wanted.
 
     :param verdict: has ``status``, the monitor's verdict (None until the
-        first); an engine.Monitor
-    :param report: callable(status) -> the conductor's answer (the status
-        it stored, or 'bad_action'); raises ConductorUnreachable
+        first), and ``reason`` and ``details()``; an engine.Monitor
+    :param report: callable(status, reason=, details=) -> the
+        conductor's answer (the status it stored, or 'bad_action'); raises
+        ConductorUnreachable
     :param settings: ProbeSettings
     :param wakeup: threading.Event, set by the engine when the verdict
         changes and by the fast path to check in at once (for a retired
@@ -103,6 +130,7 @@ class MonitorLoop:
         self._wakeup = wakeup or threading.Event()
         self._clock = clock
         self.status = None
+        self.reason = None
         self.reported = None
         self._woken = False
         self._last_check_in = None
@@ -122,6 +150,7 @@ class MonitorLoop:
                 # or during a back-off waits for its check-in.
                 self._woken = True
             self.status = self._verdict.status
+            self.reason = getattr(self._verdict, 'reason', None)
             if self._report_due() and self._deliver() == states.BAD_ACTION:
                 LOG.info('Monitor %(action)s of VIM %(vim)s is no longer '
                          'wanted; exiting', {'action': self.action_id,
@@ -141,7 +170,7 @@ class MonitorLoop:
             # A conductor that stored something else hears it again, but
             # paced by the probe interval, as the rounds once paced it.
             wait = (self._settings.check_interval
-                    if self.status == self.reported
+                    if self._current() == self.reported
                     else self._settings.interval)
             due = max(due, self._last_check_in + wait)
         return max(0.0, due - self._clock())
@@ -155,14 +184,17 @@ class MonitorLoop:
         if now < self._retry_at:
             return False
         return (self._woken
-                or self.status != self.reported
+                or self._current() != self.reported
                 or self._last_check_in is None
                 or now - self._last_check_in >= self._settings.check_interval)
+
+    def _current(self):
+        return (self.status, self.reason)
 
     def _deliver(self):
         self._woken = False
         try:
-            answer = self._report(self.status)
+            answer = self._report(self.status, **self._findings())
         except ConductorUnreachable as error:
             self._back_off(error)
             return None
@@ -170,8 +202,15 @@ class MonitorLoop:
         self._retry_at = 0.0
         self._last_check_in = self._clock()
         if answer != states.BAD_ACTION:
-            self.reported = answer
+            self.reported = (answer,
+                             self.reason if answer == self.status else None)
         return answer
+
+    def _findings(self):
+        """The reason and what the checks saw, when the verdict has them."""
+        if self.reason is None:
+            return {}
+        return {'reason': self.reason, 'details': self._verdict.details()}
 
     def _back_off(self, error):
         delay = min(self._retry_delay, MAX_RETRY_DELAY,

@@ -22,6 +22,7 @@ its executor thread, when the conductor answers 'bad_action'.
 from mistral_lib import actions
 from oslo_log import log as logging
 
+from tacker_vimmon.action import engine as probing_engine
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import runtime as monitor_runtime
 from tacker_vimmon.action import target as probe_target
@@ -54,6 +55,7 @@ class VimMonitorAction(actions.Action):
         try:
             settings = loop.ProbeSettings.from_dict(self.probe)
             where = probe_target.from_auth_url(self.target)
+            probing_engine.api_target_of(where, settings)   # ValueError
             engine = runtime.engine
         except (ValueError, exception.TackerVimmonException) as error:
             return self._cannot_start(error, runtime)

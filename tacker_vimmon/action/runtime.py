@@ -152,7 +152,8 @@ class Runtime:
         return probing_engine.get_engine(self.prober)
 
     def reporter(self, vim_id, action_id):
-        """report(status) for loop.MonitorLoop, through the conductors.
+        """report(status, reason=, details=) for loop.MonitorLoop, through
+        the conductors.
 
         A conductor that dies takes with it the calls it was answering
         (the broker's copy is gone once the driver read it), so a report is
@@ -162,12 +163,12 @@ class Runtime:
         """
         per_try = max(MIN_REPORT_TRY, self.conductor.timeout / REPORT_ATTEMPTS)
 
-        def report(status):
+        def report(status, **findings):
             for _attempt in range(REPORT_ATTEMPTS):
                 try:
                     return self.conductor.update_vim(
                         self.context, vim_id, status, action_id,
-                        timeout=per_try)
+                        timeout=per_try, **findings)
                 except messaging.MessagingTimeout:
                     continue
                 except BROKER_ERRORS as error:

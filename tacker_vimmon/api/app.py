@@ -20,14 +20,17 @@ from oslo_middleware import sizelimit
 import routes
 import webob.dec
 
+from tacker_vimmon.api import metrics
 from tacker_vimmon.api import middleware
 from tacker_vimmon.api import wsgi_util
 from tacker_vimmon.api.handlers import events
 from tacker_vimmon.api.handlers import root
 from tacker_vimmon.api.handlers import vims
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
 from tacker_vimmon.conf import api as api_conf
 from tacker_vimmon.registry import api as registry_api
+from tacker_vimmon.registry import crypto
 from tacker_vimmon.workflow import lifecycle
 
 # path -> {method: handler}. Every path also answers "<path>.json", the
@@ -116,9 +119,12 @@ def setup_app(conf, monitors=None):
         NoMonitors) the VIM registry uses; by default the one ``conf``
         asks for
     """
+    notifier = notifications.Notifier(conf, 'tacker-vimmon-api')
     if monitors is None:
-        monitors = lifecycle.from_conf(conf)
-    application = Router(registry_api.VimRegistry(conf, monitors))
+        monitors = lifecycle.from_conf(conf, decrypt=crypto.decrypt_secrets,
+                                       notifier=notifier)
+    registry = registry_api.VimRegistry(conf, monitors, notifier=notifier)
+    application = Router(registry)
     application = middleware.ContextMiddleware(application)
     application = middleware.FaultWrapper(application)
     application = _auth(application, conf)
@@ -133,5 +139,8 @@ def setup_app(conf, monitors=None):
     # healthcheck ignores goes on into the API (and gets 404 or 401).
     application = middleware.HealthcheckPath(
         application, healthcheck.Healthcheck(application, conf))
+    if conf.metrics.api_enabled:
+        application = metrics.Metrics(application, registry,
+                                      conf.vim_monitor.enabled)
     application = request_id.RequestId(application)
     return application

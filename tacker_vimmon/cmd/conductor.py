@@ -26,6 +26,7 @@ from tacker_vimmon import conf as vimmon_conf
 from tacker_vimmon.conductor import service as conductor_service
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import migration
+from tacker_vimmon.registry import crypto
 
 
 def main(argv=None):
@@ -36,7 +37,8 @@ def main(argv=None):
     # forked worker, which must open its own.
     db_api.get_engine().dispose()
     launcher = service.launch(
-        conf, conductor_service.ConductorService(conf),
+        conf, conductor_service.ConductorService(
+            conf, decrypt=crypto.decrypt_secrets),
         workers=conf.conductor.workers, restart_method='mutate')
     sys.exit(launcher.wait())
 

@@ -23,10 +23,13 @@ import inspect
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
+from oslo_serialization import jsonutils
 
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import states
 from tacker_vimmon.conductor import group_commit
+from tacker_vimmon.conductor import metrics
 from tacker_vimmon.conductor import rpcapi
 from tacker_vimmon.db import api as db_api
 
@@ -40,6 +43,8 @@ MAX_HEARTBEAT_IDS = 20000
 # The longest reason for a failed monitor that is stored: enough for any
 # message of ours, not a way to fill the database.
 MAX_REASON_LENGTH = 1000
+# The most a report's per-check details may take, encoded.
+MAX_DETAILS_LENGTH = 4000
 
 
 def strict_arguments(**types):
@@ -49,20 +54,27 @@ def strict_arguments(**types):
     whatever the caller sent; a missing or extra name would be a TypeError
     logged as a server traceback. Here it becomes InvalidRpcCall, one of
     the endpoint's expected exceptions.
+
+    An argument with a default (added by a later API version) may be left
+    out; a caller of the older version does not know it.
     """
     def decorator(func):
-        names = list(inspect.signature(func).parameters)[2:]
+        parameters = list(inspect.signature(func).parameters.values())[2:]
+        names = [parameter.name for parameter in parameters]
+        optional = {parameter.name for parameter in parameters
+                    if parameter.default is not inspect.Parameter.empty}
 
         @functools.wraps(func)
         def wrapper(self, context, **kwargs):
-            _check_arguments(func.__name__, names, types, kwargs)
+            _check_arguments(func.__name__, names, optional, types, kwargs)
             return func(self, context, **kwargs)
         return wrapper
     return decorator
 
 
-def _check_arguments(method, names, types, kwargs):
-    missing = [name for name in names if name not in kwargs]
+def _check_arguments(method, names, optional, types, kwargs):
+    missing = [name for name in names
+               if name not in kwargs and name not in optional]
     extra = sorted(set(kwargs) - set(names))
     if missing or extra:
         raise exception.InvalidRpcCall(method=method, reason=(
@@ -70,7 +82,7 @@ def _check_arguments(method, names, types, kwargs):
                 ', '.join(names), ', '.join(missing) or 'none',
                 ', '.join(extra) or 'none')))
     for name in names:
-        if not isinstance(kwargs[name], types[name]):
+        if name in kwargs and not isinstance(kwargs[name], types[name]):
             raise exception.InvalidRpcCall(method=method, reason=(
                 '%s must be %s, not %s' % (name, types[name].__name__,
                                            type(kwargs[name]).__name__)))
@@ -89,17 +101,22 @@ class ConductorManager:
 
     target = messaging.Target(version=rpcapi.ConductorAPI.RPC_API_VERSION)
 
-    def __init__(self, host=None):
-        """:param host: this conductor's name ([DEFAULT] host), for ping"""
+    def __init__(self, host=None, notifier=None):
+        """:param host: this conductor's name ([DEFAULT] host), for ping
+        :param notifier: told of the status changes written here
+        """
         self.host = host
         # Reports that arrive together are written together, in one
         # statement or transaction.
         self._reports = group_commit.GroupCommit(
             db_api.MonitorReportWriter())
+        self._notifier = notifier or notifications.NoNotifier()
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
-    @strict_arguments(vim_id=str, status=str, action_id=str)
-    def update_vim(self, context, vim_id, status, action_id):
+    @strict_arguments(vim_id=str, status=str, action_id=str, reason=str,
+                      details=dict)
+    def update_vim(self, context, vim_id, status, action_id, reason=None,
+                   details=None):
         """Store a monitor's report; see ConductorAPI.update_vim."""
         if status not in states.MONITOR_STATUSES:
             raise exception.InvalidRpcCall(method='update_vim', reason=(
@@ -107,16 +124,30 @@ class ConductorManager:
                 % (', '.join(states.MONITOR_STATUSES), status)))
         _check_id('update_vim', 'vim_id', vim_id)
         _check_id('update_vim', 'action_id', action_id)
-        previous = self._reports.submit(vim_id,
-                                        (vim_id, action_id, status))
+        if reason is not None and reason not in states.CHECK_REASONS:
+            raise exception.InvalidRpcCall(method='update_vim', reason=(
+                'reason must be one of %s, not %r'
+                % (', '.join(states.CHECK_REASONS), reason[:40])))
+        details = _checked_details(details) if reason is not None else None
+        report = db_api.Report(vim_id, action_id, status, reason, details)
+        with metrics.REPORT_SECONDS.time():
+            previous = self._reports.submit(vim_id, report)
+        metrics.REPORTS.labels('stored' if previous else 'bad_action').inc()
         if previous is None:
             LOG.info('Monitor action %(action)s of VIM %(vim)s is not '
                      'wanted (VIM gone or action replaced); told it to stop',
                      {'action': action_id, 'vim': vim_id})
             return states.BAD_ACTION
-        if previous != status:
-            LOG.info('VIM %(vim)s is now %(new)s (was %(old)s)',
-                     {'vim': vim_id, 'new': status, 'old': previous})
+        if previous.status != status:
+            LOG.info('VIM %(vim)s is now %(new)s (%(reason)s; was %(old)s)',
+                     {'vim': vim_id, 'new': status, 'old': previous.status,
+                      'reason': reason or 'no reason given'})
+        self._notifier.status_changed(
+            context, _Vim(vim_id, previous),
+            states.shown_status(previous.status, previous.silent,
+                                previous.auth_status),
+            states.shown_status(status, auth_status=previous.auth_status),
+            reason, (details or {}).get('detail'))
         return status
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
@@ -132,6 +163,7 @@ class ConductorManager:
         heard, recovered = db_api.vim_monitors_heard(context, action_ids)
         for vim_id in recovered:
             LOG.info('The monitor of VIM %s is heard from again', vim_id)
+            self._heard_again(context, vim_id)
         LOG.debug('Heartbeat named %(named)d monitor(s), %(heard)d wanted',
                   {'named': len(action_ids), 'heard': heard})
         return heard
@@ -151,6 +183,7 @@ class ConductorManager:
         _check_id('monitor_failed', 'vim_id', vim_id)
         _check_id('monitor_failed', 'action_id', action_id)
         reason = _short_reason(reason)
+        before = _vim_or_none(context, vim_id)
         status = db_api.vim_monitor_start_failed(context, vim_id, action_id,
                                                  reason)
         if status is None:
@@ -161,7 +194,60 @@ class ConductorManager:
         LOG.warning('Monitor action %(action)s of VIM %(vim)s could not '
                     'start (the reconciler will retry): %(reason)s',
                     {'action': action_id, 'vim': vim_id, 'reason': reason})
+        if before is not None:
+            self._notifier.status_changed(
+                context, before, shown_status_of(before), status,
+                states.REASON_MONITOR_FAILED, reason)
         return status
+
+    def _heard_again(self, context, vim_id):
+        vim = _vim_or_none(context, vim_id)
+        if vim is not None:
+            self._notifier.status_changed(
+                context, vim, states.UNKNOWN, shown_status_of(vim),
+                vim.status_reason, 'heard from again')
+
+
+class _Vim:
+    """The VIM of a report, for its notification."""
+
+    def __init__(self, vim_id, previous):
+        self.id = vim_id
+        self.name = previous.name
+        self.tenant_id = previous.tenant_id
+        self.type = previous.type
+
+
+def _vim_or_none(context, vim_id):
+    try:
+        return db_api.vim_get(context, vim_id)
+    except exception.VimNotFound:
+        return None
+
+
+def shown_status_of(vim):
+    """The status the API shows for a VIM row (silence as recorded)."""
+    return states.shown_status(vim.status, vim.silent_since is not None,
+                               vim.auth_status)
+
+
+def _checked_details(details):
+    """A report's details, bounded: a round-trip time, a short text and
+    what each check saw (dropped when too big to be what a monitor sends).
+    """
+    rtt = details.get('rtt')
+    if not isinstance(rtt, (int, float)) or isinstance(rtt, bool) or (
+            rtt < 0):
+        rtt = None
+    detail = details.get('detail')
+    checks = details.get('checks')
+    if not isinstance(checks, dict) or len(
+            jsonutils.dumps(checks)) > MAX_DETAILS_LENGTH:
+        checks = {}
+    return {'rtt': rtt,
+            'detail': (_short_reason(detail) if isinstance(detail, str)
+                       and detail.strip() else None),
+            'checks': checks}
 
 
 def _short_reason(reason):

@@ -45,7 +45,6 @@ from concurrent import futures
 import datetime
 import functools
 import random
-import threading
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -53,23 +52,32 @@ from oslo_utils import uuidutils
 
 from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import states
+from tacker_vimmon.conductor import metrics
+from tacker_vimmon.conductor import periodic
 from tacker_vimmon.conf import CONF
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.workflow import definition
 
 LOG = logging.getLogger(__name__)
 
+# What one repair came to (and the label of the repairs metric).
+REPAIRED = 'repaired'
+LOST = 'lost'
+FAILED = 'failed'
 
-class Reconciler:
+
+class Reconciler(periodic.Periodic):
     """One conductor's reconciler; run_once() is one pass."""
 
-    def __init__(self, lifecycle, monitors, conf=CONF):
+    THREAD_NAME = 'tacker-vimmon-reconciler'
+
+    def __init__(self, lifecycle, monitors, conf=CONF, notifier=None):
         self._lifecycle = lifecycle
         self._monitors = monitors
         self._conf = conf
-        self._stop = threading.Event()
-        self._thread = None
+        self._notifier = notifier or notifications.NoNotifier()
         self._orphans_looked_at = None
 
     def run_once(self, context=None, orphans=None):
@@ -103,6 +111,12 @@ class Reconciler:
                         'for %(window)s s; the VIM shows UNKNOWN until it '
                         'is repaired', {'vim': vim.id,
                                         'window': window.seconds})
+            metrics.SILENCES.inc()
+            self._notifier.status_changed(
+                context, vim,
+                states.shown_status(vim.status, auth_status=vim.auth_status),
+                states.UNKNOWN, states.REASON_MONITOR_SILENT,
+                'not heard from for %d s' % window.seconds)
 
     def _repair_monitors(self, context):
         group = self._conf.reconciler
@@ -121,20 +135,23 @@ class Reconciler:
             with futures.ThreadPoolExecutor(
                     min(group.repair_workers, len(vims)),
                     thread_name_prefix='tacker-vimmon-repair') as pool:
-                repaired = sum(pool.map(
+                results = list(pool.map(
                     functools.partial(self._repair, leftovers=leftovers),
                     vims))
                 # The old monitors go once every new one runs: removing
                 # them competes with starting the new ones in Mistral.
                 list(pool.map(_remove_quietly, leftovers))
-                return repaired
+            for result in results:
+                metrics.REPAIRS.labels(result).inc()
+            return results.count(REPAIRED)
         finally:
             # Done with them: a VIM whose new monitor fails at once is due
             # again when its back-off says, not when the claim runs out.
             db_api.vim_monitors_release_claim(context, claim)
 
     def _repair(self, vim, leftovers):
-        """Re-create one monitor; True when this repair made it.
+        """Re-create one monitor: REPAIRED, LOST (another writer changed
+        the VIM first) or FAILED.
 
         :param leftovers: where the removal of the old monitor goes
         """
@@ -148,13 +165,14 @@ class Reconciler:
             # PENDING: the new monitor has said nothing yet, and the old
             # verdict may be stale. A VIM recorded silent stays UNKNOWN
             # until the new monitor is heard from.
-            return self._lifecycle.repair(context, vim, reason,
+            made = self._lifecycle.repair(context, vim, reason,
                                           status=states.PENDING,
                                           leftovers=leftovers)
         except Exception:
             # One VIM's trouble must not stop the others' repairs.
             LOG.exception('Repairing the monitor of VIM %s failed', vim.id)
-            return False
+            return FAILED
+        return REPAIRED if made else LOST
 
     def _remove_orphans(self, context):
         try:
@@ -179,29 +197,10 @@ class Reconciler:
                             {'name': found.name, 'error': error})
         return removed
 
-    def start(self):
-        """Run passes in a daemon thread until stop()."""
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name='tacker-vimmon-reconciler')
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self):
-        interval = self._conf.reconciler.interval
+    def pause(self):
         # Jitter only spreads the conductors' passes; it guards nothing.
-        while not self._stop.wait(
-                interval * (1 + random.random() / 5)):  # noqa: S311
-            try:
-                self.run_once()
-            except Exception:
-                # One bad pass (DB briefly away, say) must not end the
-                # reconciler for the life of the conductor.
-                LOG.exception('Reconciler pass failed; next one in %s s',
-                              interval)
+        return self._conf.reconciler.interval * (
+            1 + random.random() / 5)  # noqa: S311
 
 
 def _why_repair(vim):

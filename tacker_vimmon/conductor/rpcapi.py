@@ -36,9 +36,12 @@ class ConductorAPI:
       ``'bad_action'``.
     * 1.3 - ``ping()``: the answering conductor's host name; writes
       nothing (``tacker-vimmon-status upgrade check``).
+    * 1.4 - ``update_vim`` also takes ``reason`` (a code of
+      states.CHECK_REASONS) and ``details`` (the round-trip time and what
+      each check saw); a 1.0 call (neither) still works.
     """
 
-    RPC_API_VERSION = '1.3'
+    RPC_API_VERSION = '1.4'
 
     def __init__(self, topic=rpc.CONDUCTOR_TOPIC, transport=None,
                  version_cap=None, timeout=DEFAULT_TIMEOUT):
@@ -55,20 +58,30 @@ class ConductorAPI:
             target, version_cap=version_cap or self.RPC_API_VERSION,
             transport=transport)
 
-    def update_vim(self, context, vim_id, status, action_id, timeout=None):
+    def update_vim(self, context, vim_id, status, action_id, timeout=None,
+                   reason=None, details=None):
         """Report a VIM's status; also the monitor's periodic check-in.
 
         :param status: 'REACHABLE' or 'UNREACHABLE'
         :param action_id: the id the monitor action was created with
         :param timeout: seconds to wait for the answer (default: the
             client's)
+        :param reason: why (states.CHECK_REASONS); sent as 1.4, and left
+            out for a conductor capped below 1.4
+        :param details: {'rtt': seconds or None, 'detail': text,
+            'checks': {check: what it saw}}
         :returns: the status stored, or 'bad_action' when the action must
             stop (VIM unknown, or another action is its monitor now)
         :raises: InvalidRpcCall for a bad status or argument;
             oslo_messaging.MessagingTimeout when no conductor answered
         """
-        cctxt = self.client.prepare(version='1.0',
-                                    timeout=timeout or self.timeout)
+        timeout = timeout or self.timeout
+        if reason is not None and self.client.can_send_version('1.4'):
+            cctxt = self.client.prepare(version='1.4', timeout=timeout)
+            return cctxt.call(context, 'update_vim', vim_id=vim_id,
+                              status=status, action_id=action_id,
+                              reason=reason, details=details or {})
+        cctxt = self.client.prepare(version='1.0', timeout=timeout)
         return cctxt.call(context, 'update_vim', vim_id=vim_id,
                           status=status, action_id=action_id)
 

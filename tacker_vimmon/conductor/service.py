@@ -20,8 +20,11 @@ worker, so no connection or thread crosses the fork.
 from oslo_log import log as logging
 from oslo_service import service
 
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import rpc
+from tacker_vimmon.conductor import credentials
 from tacker_vimmon.conductor import manager
+from tacker_vimmon.conductor import metrics
 from tacker_vimmon.conductor import reconciler
 from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral
@@ -31,20 +34,34 @@ LOG = logging.getLogger(__name__)
 
 
 class ConductorService(service.Service):
-    """An RPC server on ``[conductor] topic``, named ``[DEFAULT] host``."""
+    """An RPC server on ``[conductor] topic``, named ``[DEFAULT] host``.
 
-    def __init__(self, conf):
+    :param decrypt: decrypt(auth_cred_secret, vim_id) -> a VIM's secrets
+        (given by cmd/, which wires the registry in; None where this
+        conductor cannot decrypt)
+    """
+
+    def __init__(self, conf, decrypt=None):
         super().__init__()
         self.conf = conf
+        self.decrypt = decrypt
         self.server = None
         self.reconciler = None
+        self.notifier = None
+        self.metrics_server = None
+        self.credentials = None
 
     def start(self):
         super().start()
         rpc.init(self.conf)
+        # Counted here: each change is written by exactly one conductor.
+        self.notifier = metrics.CountingNotifier(notifications.Notifier(
+            self.conf, 'tacker-vimmon-conductor'))
+        self.metrics_server = metrics.serve(self.conf)
         target = rpc.target(self.conf.conductor.topic, server=self.conf.host)
         self.server = rpc.get_server(
-            target, [manager.ConductorManager(host=self.conf.host)])
+            target, [manager.ConductorManager(host=self.conf.host,
+                                              notifier=self.notifier)])
         self.server.start()
         LOG.info('Conductor %(host)s serving topic %(topic)s on exchange '
                  '%(exchange)s', {'host': self.conf.host,
@@ -54,14 +71,19 @@ class ConductorService(service.Service):
         if self.conf.reconciler.enabled and self.conf.vim_monitor.enabled:
             self.reconciler = self._make_reconciler()
             self.reconciler.start()
+        if self.conf.credential_check.interval and self.decrypt is not None:
+            self.credentials = credentials.CredentialChecker(
+                self.conf, self.decrypt, notifier=self.notifier)
+            self.credentials.start()
 
     def _make_reconciler(self):
         monitors = mistral.MistralMonitors(self.conf)
         return reconciler.Reconciler(
             lifecycle.MonitorLifecycle(
                 self.conf, monitors=monitors,
-                wakeups=wakeup_rpcapi.MonitorWakeupAPI()),
-            monitors, conf=self.conf)
+                wakeups=wakeup_rpcapi.MonitorWakeupAPI(),
+                decrypt=self.decrypt, notifier=self.notifier),
+            monitors, conf=self.conf, notifier=self.notifier)
 
     def stop(self, graceful=True):
         # First of all, no new calls: the broker gives them to the other
@@ -70,15 +92,23 @@ class ConductorService(service.Service):
             LOG.info('Conductor %s stopping; finishing calls in flight',
                      self.conf.host)
             rpc.stop_taking_calls(self.server)
-        if self.reconciler is not None:
-            self.reconciler.stop()
-            self.reconciler = None
+        for worker in ('reconciler', 'credentials'):
+            if getattr(self, worker) is not None:
+                getattr(self, worker).stop()
+                setattr(self, worker, None)
         # stop() ends the intake of new calls; wait() lets the calls in
         # flight finish and send their answers.
         if self.server is not None:
             self.server.stop()
             self.server.wait()
             self.server = None
+        if self.notifier is not None:
+            self.notifier.cleanup()
+            self.notifier = None
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
+            self.metrics_server = None
         rpc.cleanup()
         super().stop(graceful)
         LOG.info('Conductor %s stopped', self.conf.host)

@@ -87,6 +87,12 @@ def check_settings(conf=CONF):
             '[reconciler] silent_after (%s s) must be more than twice '
             '[vim_monitor] heartbeat_interval (%s s); raise silent_after '
             'or lower heartbeat_interval' % (window, heartbeat)))
+    monitor = conf.vim_monitor
+    if monitor.status_checks != 'icmp' and not monitor.api_check_interval:
+        raise exception.InconsistentSettings(reason=(
+            '[vim_monitor] status_checks = %s needs the API check, which '
+            'api_check_interval = 0 turns off; set status_checks = icmp or '
+            'an api_check_interval' % monitor.status_checks))
 
 
 def require_consistent_settings(conf=CONF):

@@ -20,6 +20,7 @@ file, read inside Mistral's executor: see tacker_vimmon.action.options.
 
 from oslo_config import cfg
 
+from tacker_vimmon.common import states
 from tacker_vimmon.i18n import _
 
 GROUP = cfg.OptGroup(
@@ -67,6 +68,34 @@ vim_monitor_opts = [
                'VIM is reported REACHABLE again, so that a host answering '
                'once during a long outage does not flap. A new monitor\'s '
                'first verdict needs one answered round.')),
+    cfg.StrOpt(
+        'status_checks', default=states.CHECKS_BOTH, choices=[
+            (states.CHECKS_BOTH, _(
+                'ICMP and the API check: the API decides once checked; a '
+                'host whose ICMP stops answering is UNREACHABLE at once '
+                'unless a new API check answers (then REACHABLE, reason '
+                'icmp_blocked)')),
+            (states.CHECKS_ICMP, _('ICMP echo only (the API check, if on, '
+                                   'is shown but decides nothing)')),
+            (states.CHECKS_API, _('the API check only (ICMP is shown but '
+                                  'decides nothing)'))],
+        help=_('Which checks decide a VIM\'s status. "both" is the '
+               'default: it keeps ICMP\'s fast detection of a host that '
+               'goes down, tells a VIM whose API is down or refuses TLS '
+               'from one that works, and keeps VIMs behind networks that '
+               'drop ICMP REACHABLE.')),
+    cfg.FloatOpt(
+        'api_check_interval', default=30.0, min=0.0,
+        help=_('Seconds between two API checks of a VIM (TCP connect, TLS '
+               'handshake for https, an HTTP GET of the API\'s version '
+               'document, without credentials). A failed check is '
+               'repeated after probe_interval until failure_threshold '
+               'checks failed in a row. 0 turns the API check off; '
+               'status_checks must then be "icmp".')),
+    cfg.FloatOpt(
+        'api_check_timeout', default=5.0, min=0.1,
+        help=_('Seconds one API check may take, from the TCP connect to '
+               'the HTTP status line.')),
 ]
 
 
@@ -79,13 +108,24 @@ def list_opts():
     return {GROUP: vim_monitor_opts}
 
 
-def probe_input(conf):
-    """The probe settings a new monitor gets as its workflow input."""
+def probe_input(conf, api=None):
+    """The probe settings a new monitor gets as its workflow input.
+
+    :param api: the VIM's API check target ({'path', 'verify',
+        'ca_cert'}); without it (or with the API check off) the monitor
+        probes ICMP only
+    """
     group = conf[GROUP.name]
-    return {'count': group.probe_count,
-            'interval': group.probe_interval,
-            'timeout': group.probe_timeout,
-            'failure_threshold': group.failure_threshold,
-            'recovery_threshold': group.recovery_threshold,
-            'check_interval': group.check_interval,
-            'heartbeat_interval': group.heartbeat_interval}
+    probe = {'checks': states.CHECKS_ICMP}
+    if api is not None and group.api_check_interval:
+        probe = {'checks': group.status_checks, 'api': api,
+                 'api_interval': group.api_check_interval,
+                 'api_timeout': group.api_check_timeout}
+    probe.update(count=group.probe_count,
+                 interval=group.probe_interval,
+                 timeout=group.probe_timeout,
+                 failure_threshold=group.failure_threshold,
+                 recovery_threshold=group.recovery_threshold,
+                 check_interval=group.check_interval,
+                 heartbeat_interval=group.heartbeat_interval)
+    return probe

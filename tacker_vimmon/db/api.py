@@ -17,12 +17,15 @@ oslo.db's enginefacade, so a caller never sees a session. Rows come back as
 detached model objects.
 """
 
+import collections
 import datetime
+import random
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
+from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
@@ -307,13 +310,18 @@ def vim_monitor_assign(context, vim_id, expected_action_id, action_id,
         return None
     before = {'status': vim.status, 'action_id': vim.action_id,
               'workflow_id': vim.workflow_id,
-              'execution_id': vim.execution_id}
+              'execution_id': vim.execution_id,
+              'silent': vim.silent_since is not None,
+              'auth_status': vim.auth_status}
     vim.update({'action_id': action_id, 'execution_id': execution_id,
                 'monitor_error': None, 'last_check_in_at': None})
     if workflow_id is not None:
         vim.workflow_id = workflow_id
     if status is not None:
-        vim.status = status
+        if status != vim.status:
+            vim.status_since = timeutils.utcnow()
+        # The new monitor has seen nothing yet.
+        vim.update({'status': status, 'status_reason': None, 'rtt': None})
     if event_details is not None:
         _add_event(context.session, vim, EVENT_MONITOR, event_details)
     return before
@@ -352,6 +360,10 @@ def _record_monitor_failure(session, vim_id, expected_action_id, values,
     guard = sa.and_(vims.c.id == vim_id,
                     vims.c.action_id == expected_action_id)
     values = dict(values, status=states.ERROR,
+                  status_reason=states.REASON_MONITOR_FAILED,
+                  status_since=sa.case(
+                      (vims.c.status == states.ERROR, vims.c.status_since),
+                      else_=timeutils.utcnow()),
                   monitor_failures=vims.c.monitor_failures + 1)
     if session.execute(vims.update().where(guard).values(values)
                        ).rowcount != 1:
@@ -635,9 +647,11 @@ def vim_monitor_ids(context):
 _REPORTS_POSTGRESQL = """
 SET LOCAL synchronous_commit TO OFF;
 SET LOCAL lock_timeout TO '20s';
-WITH r (id, action_id, status) AS (VALUES {rows}),
+WITH r (id, action_id, status, reason, rtt, details, detail) AS (
+    VALUES {rows}),
 old AS (
-    SELECT vims.id, vims.tenant_id, vims.status, vims.silent_since
+    SELECT vims.id, vims.tenant_id, vims.name, vims.type, vims.status,
+           vims.status_reason, vims.silent_since, vims.auth_status
     FROM vims
     JOIN r ON vims.id = r.id AND vims.action_id = r.action_id
     ORDER BY vims.id
@@ -645,29 +659,75 @@ old AS (
 upd AS (
     UPDATE vims SET
         status = r.status,
+        status_reason = r.reason,
+        rtt = r.rtt,
+        monitor_details = r.details,
         last_check_in_at = :now,
         silent_since = NULL,
         monitor_failures = 0,
+        status_since = CASE WHEN old.status = r.status
+                            THEN vims.status_since ELSE :now END,
         updated_at = CASE WHEN old.status = r.status
                           THEN vims.updated_at ELSE :now END
     FROM old JOIN r ON r.id = old.id
     WHERE vims.id = old.id
-    RETURNING vims.id, old.tenant_id, old.status AS old_status,
-              r.status AS new_status, old.silent_since),
+    RETURNING vims.id, old.tenant_id, old.name, old.type, old.auth_status,
+              old.status AS old_status,
+              old.status_reason AS old_reason, r.status AS new_status,
+              r.reason AS new_reason, r.rtt, r.detail, old.silent_since),
 event AS (
     INSERT INTO events (tenant_id, resource_id, resource_type,
                         resource_state, event_type, event_details,
                         timestamp)
     SELECT tenant_id, id, :resource_type, new_status, :event_type,
-           jsonb_build_object(
+           jsonb_strip_nulls(jsonb_build_object(
                'old_status', CASE WHEN silent_since IS NULL
                              THEN old_status ELSE :unknown END,
-               'new_status', new_status)::text,
+               'new_status', new_status,
+               'reason', new_reason,
+               'rtt', rtt,
+               'detail', detail))::text,
            :now
     FROM upd WHERE old_status <> new_status OR silent_since IS NOT NULL
+                   OR (new_reason IS NOT NULL
+                       AND new_reason IS DISTINCT FROM old_reason)
     ORDER BY id)
-SELECT id, old_status FROM upd
+SELECT id, old_status, old_reason, tenant_id, name, type,
+       silent_since IS NOT NULL AS silent, auth_status FROM upd
 """
+
+
+class Report(collections.namedtuple('Report', [
+        'vim_id', 'action_id', 'status', 'reason', 'details'],
+        defaults=[None, None])):
+    """One report of a monitor action (see MonitorReportWriter).
+
+    ``reason`` is None for a monitor older than reasons; ``details`` holds
+    ``rtt`` (seconds), ``detail`` (text) and ``checks`` (per check).
+    """
+
+    @property
+    def rtt(self):
+        return (self.details or {}).get('rtt')
+
+    @property
+    def detail(self):
+        return (self.details or {}).get('detail')
+
+
+class Previous(collections.namedtuple('Previous', [
+        'status', 'reason', 'tenant_id', 'name', 'type', 'silent',
+        'auth_status'])):
+    """What a VIM was before a report: its status and reason, whose and
+    what it is, whether it was recorded silent and its credential check's
+    verdict (for the status shown, states.shown_status).
+    """
+
+
+# The VALUES of one report: (parameter prefix, SQL type), in r's order.
+_REPORT_COLUMNS = (('v', 'VARCHAR'), ('a', 'VARCHAR'), ('s', 'VARCHAR'),
+                   ('r', 'VARCHAR'), ('t', 'FLOAT'), ('d', 'TEXT'),
+                   ('x', 'TEXT'))
 
 
 def _report_statement_postgresql(reports, now):
@@ -678,20 +738,36 @@ def _report_statement_postgresql(reports, now):
     params = {'now': now, 'resource_type': RESOURCE_TYPE_VIM,
               'event_type': EVENT_MONITOR, 'unknown': states.UNKNOWN}
     rows = []
-    for index, (vim_id, action_id, status) in enumerate(reports):
-        rows.append('(CAST(:v%d AS VARCHAR), CAST(:a%d AS VARCHAR), '
-                    'CAST(:s%d AS VARCHAR))' % (index, index, index))
-        params.update({'v%d' % index: vim_id, 'a%d' % index: action_id,
-                       's%d' % index: status})
+    for index, report in enumerate(reports):
+        rows.append('(%s)' % ', '.join(
+            'CAST(:%s%d AS %s)' % (name, index, kind)
+            for name, kind in _REPORT_COLUMNS))
+        params.update({
+            'v%d' % index: report.vim_id, 'a%d' % index: report.action_id,
+            's%d' % index: report.status, 'r%d' % index: report.reason,
+            't%d' % index: report.rtt, 'x%d' % index: report.detail,
+            'd%d' % index: (jsonutils.dumps(report.details)
+                            if report.details is not None else None)})
     return sa.text(_REPORTS_POSTGRESQL.format(rows=', '.join(rows))), params
 
 
-def _write_report_locking(connection, vim_id, action_id, status, now):
+def _report_event(report, row, shown):
+    details = {'old_status': shown, 'new_status': report.status,
+               'reason': report.reason, 'rtt': report.rtt,
+               'detail': report.detail}
+    return {key: value for key, value in details.items()
+            if value is not None}
+
+
+def _write_report_locking(connection, report, now):
     """Lock the row, then write what changed (every other database)."""
     vims = models.Vim.__table__
-    guard = sa.and_(vims.c.id == vim_id, vims.c.action_id == action_id)
+    guard = sa.and_(vims.c.id == report.vim_id,
+                    vims.c.action_id == report.action_id)
     row = connection.execute(
-        sa.select(vims.c.status, vims.c.tenant_id, vims.c.silent_since)
+        sa.select(vims.c.status, vims.c.status_reason, vims.c.tenant_id,
+                  vims.c.name, vims.c.type, vims.c.silent_since,
+                  vims.c.auth_status)
         .where(guard).with_for_update()).one_or_none()
     if row is None:
         return None
@@ -699,33 +775,42 @@ def _write_report_locking(connection, vim_id, action_id, status, now):
     # count a check-in as a change of the row.
     # A monitor that reports works: the back-off of failed ones restarts.
     values = {'last_check_in_at': now, 'silent_since': None,
-              'updated_at': vims.c.updated_at, 'monitor_failures': 0}
-    if row.status != status:
-        values.update(status=status, updated_at=now)
+              'updated_at': vims.c.updated_at, 'monitor_failures': 0,
+              'status_reason': report.reason, 'rtt': report.rtt,
+              'monitor_details': report.details}
+    changed = row.status != report.status
+    if changed:
+        values.update(status=report.status, updated_at=now,
+                      status_since=now)
     if connection.execute(
             vims.update().where(guard).values(values)).rowcount != 1:
         return None
-    if row.status != status or row.silent_since is not None:
+    reason_changed = (report.reason is not None
+                      and report.reason != row.status_reason)
+    if changed or reason_changed or row.silent_since is not None:
         shown = row.status if row.silent_since is None else states.UNKNOWN
         connection.execute(models.Event.__table__.insert().values(
-            tenant_id=row.tenant_id, resource_id=vim_id,
-            resource_type=RESOURCE_TYPE_VIM, resource_state=status,
+            tenant_id=row.tenant_id, resource_id=report.vim_id,
+            resource_type=RESOURCE_TYPE_VIM, resource_state=report.status,
             event_type=EVENT_MONITOR,
-            event_details={'old_status': shown, 'new_status': status},
+            event_details=_report_event(report, row, shown),
             timestamp=now))
-    return row.status
+    return Previous(row.status, row.status_reason, row.tenant_id, row.name,
+                    row.type, row.silent_since is not None, row.auth_status)
 
 
 class MonitorReportWriter:
     """Stores what monitor actions report, a group of reports at a time.
 
-    ``writer(reports)`` takes ``[(vim_id, action_id, status)]`` of distinct
-    VIMs and returns, in the same order, the status each VIM had before,
-    or None where no VIM has that id or its action_id is another one
-    (nothing was written for that report). Only the VIM's current action
-    may write; a new status updates the row and adds one MONITOR event (old
-    and new status in its details), the same status again only records the
-    check-in time. Either resets monitor_failures: the monitor works.
+    ``writer(reports)`` takes Reports (or (vim_id, action_id, status)
+    tuples) of distinct VIMs and returns, in the same order, what each
+    VIM was before (a Previous), or None where no VIM has that id or its
+    action_id is another one (nothing was written for that report). Only
+    the VIM's current action may write; a new status or reason updates
+    the row and adds one MONITOR event (old and new status, the reason,
+    the round-trip time and what happened in its details), the same again
+    only records the check-in time, the round-trip time and what the
+    checks saw. Either resets monitor_failures: the monitor works.
 
     On PostgreSQL (psycopg2, which sends a string of several statements as
     one simple query) a group is one statement on a connection the writer
@@ -740,6 +825,7 @@ class MonitorReportWriter:
         self._connection = None
 
     def __call__(self, reports):
+        reports = [Report(*report) for report in reports]
         engine = get_engine()
         if engine.dialect.driver != 'psycopg2':
             return self._write_locking(engine, reports)
@@ -755,10 +841,10 @@ class MonitorReportWriter:
         now = timeutils.utcnow()
         previous = {}
         with engine.begin() as connection:
-            for vim_id, action_id, status in sorted(reports):
-                previous[vim_id] = _write_report_locking(
-                    connection, vim_id, action_id, status, now)
-        return [previous[vim_id] for vim_id, _a, _s in reports]
+            for report in sorted(reports):
+                previous[report.vim_id] = _write_report_locking(
+                    connection, report, now)
+        return [previous[report.vim_id] for report in reports]
 
     def _write_postgresql(self, engine, reports):
         if self._connection is None:
@@ -770,13 +856,16 @@ class MonitorReportWriter:
         statement, params = _report_statement_postgresql(
             reports, timeutils.utcnow())
         try:
-            previous = dict(self._connection.execute(statement,
-                                                     params).all())
+            rows = self._connection.execute(statement, params).all()
         except Exception:
             # Whatever failed, start the next group on a fresh connection.
             self.close()
             raise
-        return [previous.get(vim_id) for vim_id, _a, _s in reports]
+        previous = {row.id: Previous(row.old_status, row.old_reason,
+                                     row.tenant_id, row.name, row.type,
+                                     row.silent, row.auth_status)
+                    for row in rows}
+        return [previous.get(report.vim_id) for report in reports]
 
     def close(self):
         if self._connection is not None:
@@ -788,7 +877,8 @@ class MonitorReportWriter:
                           exc_info=True)
 
 
-def vim_monitor_report(context, vim_id, action_id, status):
+def vim_monitor_report(context, vim_id, action_id, status, reason=None,
+                       details=None):
     """Store one report of the monitor action ``action_id``.
 
     For callers outside the conductor's group commit (tools, tests); see
@@ -799,9 +889,75 @@ def vim_monitor_report(context, vim_id, action_id, status):
     """
     writer = MonitorReportWriter()
     try:
-        return writer([(vim_id, action_id, status)])[0]
+        previous = writer([Report(vim_id, action_id, status, reason,
+                                  details)])[0]
     finally:
         writer.close()
+    return previous.status if previous is not None else None
+
+
+# The credential check (conductor/credentials.py). A conductor claims the
+# VIMs whose check is due by moving their due time a whole interval on, in
+# the transaction that found them (rows another conductor is claiming are
+# skipped, FOR UPDATE SKIP LOCKED, as the reconciler's claims are): no two
+# conductors check one VIM, and one that dies mid-check leaves the VIM
+# due again an interval later.
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_credential_checks_claim(context, now, interval, limit):
+    """Claim the VIMs whose credential check is due.
+
+    A VIM never checked before gets a due time at random within the next
+    ``interval`` seconds instead, so that N VIMs do not all fire at once.
+
+    :returns: the VIMs claimed for checking now (at most ``limit``)
+    """
+    vim = models.Vim
+    query = sa.select(vim).where(sa.or_(
+        vim.auth_check_due.is_(None), vim.auth_check_due <= now)
+    ).order_by(vim.auth_check_due, vim.id).limit(limit).with_for_update(
+        skip_locked=True)
+    claimed = []
+    for row in context.session.execute(query).scalars():
+        if row.auth_check_due is None:
+            wait = interval * random.random()  # noqa: S311 - spreading only
+        else:
+            claimed.append(row)
+            wait = interval
+        context.session.execute(
+            sa.update(vim).where(vim.id == row.id)
+            .values(auth_check_due=now + datetime.timedelta(seconds=wait),
+                    updated_at=vim.updated_at)
+            .execution_options(synchronize_session=False))
+    return claimed
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer
+def vim_credentials_checked(context, vim_id, secret, auth_status, reason):
+    """Record a credential check's verdict.
+
+    Nothing is written when the VIM's credentials changed since they were
+    read (``secret``, their ciphertext, differs): the verdict is about the
+    old ones.
+
+    :returns: (the VIM before, the VIM after), or None when nothing was
+        written
+    """
+    vims = models.Vim.__table__
+    before = context.session.execute(
+        _vim_query(vim_id).with_for_update()).scalar_one_or_none()
+    if before is None or before.auth_cred_secret != secret:
+        return None
+    context.session.expunge(before)
+    values = {'auth_status': auth_status, 'auth_reason': reason,
+              'updated_at': vims.c.updated_at}
+    if before.auth_status != auth_status:
+        values['auth_since'] = timeutils.utcnow()
+    context.session.execute(vims.update().where(vims.c.id == vim_id)
+                            .values(values))
+    return before, _get_vim(context.session, vim_id)
 
 
 @main_context_manager.reader

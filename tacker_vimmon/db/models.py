@@ -28,7 +28,6 @@ from tacker_vimmon.common import states
 _TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
 
 
-
 class VimmonBase(models.ModelBase):
     """Rows are deleted outright: no soft delete to purge later."""
 
@@ -88,6 +87,19 @@ class Vim(models.TimestampMixin, Base):
     # Consecutive monitors that could not start or be set up (back-off).
     monitor_failures = sa.Column(sa.Integer, nullable=False, default=0,
                                  server_default='0')
+    # Why the VIM has its status (states.ALL_REASONS), since when, the last
+    # round-trip time in seconds, and what each check saw.
+    status_reason = sa.Column(sa.String(32), nullable=True)
+    status_since = sa.Column(sa.DateTime, nullable=True,
+                             default=timeutils.utcnow)
+    rtt = sa.Column(sa.Float, nullable=True)
+    monitor_details = sa.Column(db_types.JsonEncodedDict, nullable=True)
+    # The conductors' credential check (conductor/credentials.py): 'ok' or
+    # 'auth_failed', why, since when it holds, when it is due again.
+    auth_status = sa.Column(sa.String(32), nullable=True)
+    auth_reason = sa.Column(sa.Text, nullable=True)
+    auth_since = sa.Column(sa.DateTime, nullable=True)
+    auth_check_due = sa.Column(sa.DateTime, nullable=True)
 
 
 class Event(Base):

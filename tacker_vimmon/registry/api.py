@@ -31,6 +31,7 @@ from oslo_utils import timeutils
 from tacker_vimmon import vim as vim_types
 from tacker_vimmon.action import target as probe_target
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import states
 from tacker_vimmon.common import validation
 from tacker_vimmon.db import api as db_api
@@ -111,11 +112,14 @@ class VimRegistry:
 
     :param conf: the service's configuration ([vim] options)
     :param monitors: a workflow.lifecycle.MonitorLifecycle or NoMonitors
+    :param notifier: a common.notifications.Notifier, told of every VIM
+        registered, changed and deregistered
     """
 
-    def __init__(self, conf, monitors):
+    def __init__(self, conf, monitors, notifier=None):
         self._conf = conf
         self._monitors = monitors
+        self._notifier = notifier or notifications.NoNotifier()
         # None when monitoring is off: then no VIM is ever UNKNOWN.
         self._silence = (datetime.timedelta(
             seconds=conf.reconciler.silent_after)
@@ -124,37 +128,82 @@ class VimRegistry:
     def monitor_state(self, vim, now=None):
         """(the status to show, the VIM's ``monitor`` object).
 
-        A status is shown as current only while its monitor is heard from
-        (a report or a heartbeat within [reconciler] silent_after); past
-        that the VIM shows UNKNOWN, with the last status, when its monitor
-        was last heard from and why. Derived here, when the VIM is read,
-        so it holds even while every conductor is down.
+        The ``monitor`` object says why (``reason``, a code of
+        states.ALL_REASONS, and ``detail`` for people), since when the
+        status holds, the round-trip time, what each check saw and what
+        the credential check found. The status itself is the stored one,
+        but:
+
+        * UNKNOWN while its monitor is not heard from (no report or
+          heartbeat within [reconciler] silent_after), with the last
+          status; derived here, when the VIM is read, so that it holds
+          even while every conductor is down;
+        * AUTH_FAILED while the VIM answers but the conductors' credential
+          check found its credentials refused.
         """
+        monitor = self._monitor_facts(vim)
+        silence = self._silence_of(vim, now)
+        if silence is not None:
+            since, detail = silence
+            monitor.update(last_status=vim.status, since=since,
+                           reason=states.REASON_MONITOR_SILENT,
+                           detail=detail)
+            return states.UNKNOWN, monitor
+        if (vim.status == states.REACHABLE
+                and vim.auth_status == states.REASON_AUTH_FAILED):
+            monitor.update(last_status=vim.status, since=vim.auth_since,
+                           reason=states.REASON_AUTH_FAILED,
+                           detail=vim.auth_reason)
+            return states.AUTH_FAILED, monitor
+        return vim.status, monitor
+
+    @staticmethod
+    def _monitor_facts(vim):
+        details = vim.monitor_details or {}
+        reason, detail = vim.status_reason, details.get('detail')
+        if vim.status == states.ERROR:
+            reason, detail = states.REASON_MONITOR_FAILED, vim.monitor_error
+        elif vim.status == states.PENDING:
+            reason = states.REASON_NOT_CHECKED
+        monitor = {
+            'last_check_in_at': vim.last_check_in_at,
+            'reason': reason,
+            'detail': detail,
+            'since': vim.status_since or vim.updated_at or vim.created_at,
+            'rtt': vim.rtt,
+            'icmp_blocked': reason == states.REASON_ICMP_BLOCKED,
+            'checks': details.get('checks') or {},
+        }
+        if vim.auth_status is not None:
+            monitor['credentials'] = {'status': vim.auth_status,
+                                      'reason': vim.auth_reason,
+                                      'since': vim.auth_since}
+        return monitor
+
+    def _silence_of(self, vim, now):
+        """(since when, why) the VIM's monitor is silent, or None."""
         heard = vim.last_check_in_at
-        monitor = {'last_check_in_at': heard}
         if (self._silence is None or not vim.action_id
                 or vim.status == states.ERROR):
-            return vim.status, monitor
+            return None
         # A monitor never heard from is judged from its set-up.
         since = heard or vim.updated_at or vim.created_at
         silent_for = (now or timeutils.utcnow()) - since
         if vim.silent_since is not None:
             # Recorded silent, then repaired: the new monitor has not been
             # heard from yet.
-            reason = ('monitor silent since %s; its replacement has not '
-                      'been heard from yet'
-                      % vim.silent_since.replace(microsecond=0).isoformat(' '))
-        elif silent_for <= self._silence:
-            return vim.status, monitor
-        elif heard:
-            reason = ('monitor not heard from for %d s (window %d s)'
-                      % (silent_for.total_seconds(),
-                         self._silence.total_seconds()))
-        else:
-            reason = ('monitor not heard from since it was set up %d s ago'
-                      % silent_for.total_seconds())
-        monitor.update(last_status=vim.status, reason=reason)
-        return states.UNKNOWN, monitor
+            return vim.silent_since, (
+                'monitor silent since %s; its replacement has not been '
+                'heard from yet'
+                % vim.silent_since.replace(microsecond=0).isoformat(' '))
+        if silent_for <= self._silence:
+            return None
+        if heard:
+            return since, ('monitor not heard from for %d s (window %d s)'
+                           % (silent_for.total_seconds(),
+                              self._silence.total_seconds()))
+        return since, ('monitor not heard from since it was set up %d s '
+                       'ago' % silent_for.total_seconds())
 
     def register(self, context, project_id, vim):
         """Store a new VIM (a validated request body) and start its monitor.
@@ -181,7 +230,10 @@ class VimRegistry:
         row = db_api.vim_create(context, values)
         LOG.info('Registered VIM %(id)s (%(type)s) in project %(project)s',
                  {'id': row.id, 'type': row.type, 'project': row.tenant_id})
-        return self._monitors.start(context, row)
+        row = self._monitors.start(context, row)
+        self._notifier.vim_changed(context, notifications.EVENT_CREATE, row,
+                                   status=self.monitor_state(row)[0])
+        return row
 
     def update(self, context, row, changes):
         """Apply a validated update body to a stored VIM.
@@ -201,13 +253,23 @@ class VimRegistry:
             check_auth_url(changes['auth_url'])
         if _CREDENTIAL_FIELDS & set(changes):
             values.update(self._changed_credentials(row, changes))
+            # New credentials: the credential check's verdict was about the
+            # old ones; they are checked again at the next look.
+            values.update(auth_status=None, auth_reason=None,
+                          auth_since=None, auth_check_due=timeutils.utcnow())
         _check_stored_size(values)
+        shown = self.monitor_state(row)[0]
         row = db_api.vim_update(context, row.id, values,
                                 project_id=row.tenant_id)
         LOG.info('Updated VIM %s', row.id)
+        self._notifier.status_changed(context, row, shown,
+                                      self.monitor_state(row)[0],
+                                      row.status_reason)
         if 'auth_url' in values:
             row = self._monitors.replace(context, row, 'auth_url changed',
                                          status=states.PENDING)
+        self._notifier.vim_changed(context, notifications.EVENT_UPDATE, row,
+                                   status=self.monitor_state(row)[0])
         return row
 
     def deregister(self, context, row):
@@ -215,6 +277,7 @@ class VimRegistry:
         row = db_api.vim_destroy(context, row.id, project_id=row.tenant_id)
         LOG.info('Deregistered VIM %s', row.id)
         self._monitors.retire(row)
+        self._notifier.vim_changed(context, notifications.EVENT_DELETE, row)
         return row
 
     def _discover_regions(self, vim):

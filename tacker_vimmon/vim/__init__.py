@@ -18,6 +18,7 @@ A VIM type module offers ``AUTH_CRED_SCHEMA`` and ``VIM_PROJECT_SCHEMA``
 ``merge_auth_cred(stored, given)`` (what an update means).
 """
 
+from tacker_vimmon.vim import keystone
 from tacker_vimmon.vim import kubernetes
 from tacker_vimmon.vim import openstack
 
@@ -37,6 +38,19 @@ def get_type(name):
     return TYPES[name]
 
 
+def api_check_target(vim_type, auth_cred, secrets):
+    """What the monitor's API check GETs and how it trusts the VIM.
+
+    Nothing secret: the path of a document the VIM's API serves without
+    credentials, whether to verify its certificate, and the CA
+    certificate to verify it with (a public certificate, kept among the
+    encrypted fields only because Tacker's API masks it).
+
+    :returns: {'path', 'verify', 'ca_cert'} for monitor.apicheck
+    """
+    return TYPES[vim_type].api_check_target(auth_cred, secrets)
+
+
 def split_secrets(vim_type, auth_cred):
     """(auth_cred with secrets masked, dict of the secrets)."""
     secret_fields = TYPES[vim_type].SECRET_FIELDS
@@ -52,3 +66,20 @@ def join_secrets(public, secrets):
     joined = dict(public)
     joined.update(secrets)
     return joined
+
+
+def prove_credentials(vim_type, auth_url, auth_cred, vim_project, timeout):
+    """Prove a VIM's credentials with the VIM itself.
+
+    :param auth_cred: with its secrets (decrypted by the caller, never
+        logged)
+    :returns: True when proven, False when this type's way to
+        authenticate cannot be proven from here
+    :raises: VimCredentialsRejected (refused), VimKeystoneUnreachable (no
+        verdict)
+    """
+    if vim_type == openstack.TYPE:
+        keystone.prove_credentials(auth_url, auth_cred, vim_project, timeout)
+        return True
+    return TYPES[vim_type].prove_credentials(auth_url, auth_cred,
+                                             vim_project, timeout)

@@ -18,6 +18,8 @@ the regions API or, where the user may not list regions, from the service
 catalog of the token. The credentials never appear in a message or a log.
 """
 
+import contextlib
+
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
@@ -61,18 +63,42 @@ def _regions_from_catalog(access):
     return sorted(regions)
 
 
+def _session(auth_url, auth_cred, vim_project, timeout):
+    return ks_session.Session(
+        auth=_password_plugin(auth_url, auth_cred, vim_project),
+        verify=openstack.cert_verify(auth_cred), timeout=timeout)
+
+
+def prove_credentials(auth_url, auth_cred, vim_project, timeout):
+    """Ask the VIM's Keystone for a token with these credentials.
+
+    :raises: VimCredentialsRejected, VimKeystoneUnreachable
+    """
+    session = _session(auth_url, auth_cred, vim_project, timeout)
+    with _keystone_errors(auth_url):
+        session.auth.get_access(session)
+
+
 def discover_regions(auth_url, auth_cred, vim_project):
     """Authenticate with these credentials; return the VIM's regions.
 
     :raises: VimCredentialsRejected, VimKeystoneUnreachable
     """
-    session = ks_session.Session(
-        auth=_password_plugin(auth_url, auth_cred, vim_project),
-        verify=openstack.cert_verify(auth_cred),
-        timeout=CONF.vim.keystone_timeout)
-    try:
+    session = _session(auth_url, auth_cred, vim_project,
+                       CONF.vim.keystone_timeout)
+    with _keystone_errors(auth_url):
         access = session.auth.get_access(session)
         regions = _regions_from_api(session, auth_url)
+    if regions is None:
+        regions = _regions_from_catalog(access)
+    return regions
+
+
+@contextlib.contextmanager
+def _keystone_errors(auth_url):
+    """What Keystone answered, as the exceptions of this module."""
+    try:
+        yield
     except ks_exc.Unauthorized:
         raise exception.VimCredentialsRejected(
             auth_url=auth_url, reason='authentication failed')
@@ -90,6 +116,3 @@ def discover_regions(auth_url, auth_cred, vim_project):
             auth_url=auth_url,
             reason='not a usable Keystone v3 answer (%s)' %
             type(error).__name__)
-    if regions is None:
-        regions = _regions_from_catalog(access)
-    return regions

@@ -12,6 +12,10 @@
 
 """The kubernetes VIM type: an API server and a token or OIDC client."""
 
+import tempfile
+
+import requests
+
 from tacker_vimmon.common import exception
 
 TYPE = 'kubernetes'
@@ -102,3 +106,54 @@ def merge_auth_cred(stored, given):
     merged = dict(stored)
     merged.update(given)
     return merged
+
+
+# The API server answers this without credentials by default (RBAC's
+# system:public-info-viewer); 401 or 403, where that is off, still shows
+# the API answering.
+API_CHECK_PATH = '/version'
+
+
+def api_check_target(auth_cred, secrets):
+    return {'path': API_CHECK_PATH, 'verify': True,
+            'ca_cert': secrets.get('ssl_ca_cert')}
+
+
+# An authenticated call any user may make (RBAC's system:discovery).
+CREDENTIAL_CHECK_PATH = '/api'
+
+
+def prove_credentials(auth_url, auth_cred, vim_project, timeout):
+    """Call the API server with the bearer token; 401 means refused.
+
+    403 is not a refusal: the token authenticated, its user may not list
+    the API groups. Other ways to authenticate (OIDC, a password) are not
+    proven here: the token they yield is the identity provider's.
+
+    :returns: False when these credentials cannot be proven here
+    :raises: VimCredentialsRejected, VimKeystoneUnreachable
+    """
+    token = auth_cred.get('bearer_token')
+    if not token:
+        return False
+    with tempfile.NamedTemporaryFile('w', suffix='.pem') as ca_file:
+        verify = True
+        if auth_cred.get('ssl_ca_cert'):
+            ca_file.write(auth_cred['ssl_ca_cert'])
+            ca_file.flush()
+            verify = ca_file.name
+        try:
+            response = requests.get(
+                auth_url.rstrip('/') + CREDENTIAL_CHECK_PATH, verify=verify,
+                headers={'Authorization': 'Bearer ' + token},
+                timeout=timeout)
+        except requests.RequestException as error:
+            raise exception.VimKeystoneUnreachable(
+                auth_url=auth_url, reason=type(error).__name__)
+    if response.status_code == 401:
+        raise exception.VimCredentialsRejected(
+            auth_url=auth_url, reason='the API server answered 401')
+    if response.status_code >= 500:
+        raise exception.VimKeystoneUnreachable(
+            auth_url=auth_url, reason='HTTP %d' % response.status_code)
+    return True

@@ -94,3 +94,10 @@ def merge_auth_cred(stored, given):
 
 def cert_verify(auth_cred):
     return str(auth_cred.get('cert_verify', 'True')).lower() == 'true'
+
+
+def api_check_target(auth_cred, secrets):
+    # Keystone serves its v3 version document (the auth_url itself)
+    # without a token.
+    return {'path': None, 'verify': cert_verify(auth_cred), 'ca_cert': None}
+

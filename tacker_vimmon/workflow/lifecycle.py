@@ -36,10 +36,14 @@ import functools
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
+from tacker_vimmon import vim as vim_types
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
 from tacker_vimmon.common import rpc
+from tacker_vimmon.common import states
 from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 from tacker_vimmon.db import api as db_api
+from tacker_vimmon.vim import kubernetes
 from tacker_vimmon.workflow import definition
 from tacker_vimmon.workflow import mistral
 from tacker_vimmon.workflow import rpcapi
@@ -47,16 +51,45 @@ from tacker_vimmon.workflow import rpcapi
 LOG = logging.getLogger(__name__)
 
 
-def from_conf(conf):
+def from_conf(conf, decrypt=None, notifier=None):
     """The monitors of this process: a MonitorLifecycle, or NoMonitors.
 
     With monitoring on, this sets up the process-wide RPC transport (it
     carries the fast path's wake-up broadcasts and connects on first use).
+
+    :param decrypt: see api_check_target
+    :param notifier: a common.notifications.Notifier, told of the status
+        changes the lifecycle makes
     """
     if not conf.vim_monitor.enabled:
         return NoMonitors()
     rpc.init(conf)
-    return MonitorLifecycle(conf, wakeups=rpcapi.MonitorWakeupAPI())
+    return MonitorLifecycle(conf, wakeups=rpcapi.MonitorWakeupAPI(),
+                            decrypt=decrypt, notifier=notifier)
+
+
+def api_check_target(vim, decrypt):
+    """The VIM's API check target, or None to probe ICMP only.
+
+    :param decrypt: decrypt(auth_cred_secret, vim_id) -> the VIM's
+        secrets (registry.crypto.decrypt_secrets, given by the process's
+        wiring), or None where this process cannot decrypt
+    """
+    secrets = {}
+    if vim.type == kubernetes.TYPE and vim.auth_cred_secret:
+        # Only for the CA certificate; nothing secret leaves this process.
+        if decrypt is None:
+            LOG.warning('VIM %s gets no API check: this process cannot '
+                        'read its CA certificate', vim.id)
+            return None
+        try:
+            secrets = decrypt(vim.auth_cred_secret, vim.id)
+        except exception.TackerVimmonException as error:
+            LOG.warning('VIM %(vim)s gets no API check: %(error)s',
+                        {'vim': vim.id, 'error': error})
+            return None
+    return vim_types.api_check_target(vim.type, vim.auth_cred or {},
+                                      secrets)
 
 
 class NoMonitors:
@@ -85,12 +118,18 @@ class MonitorLifecycle:
     :param wakeups: a workflow.rpcapi.MonitorWakeupAPI, or anything whose
         ``wake(action_ids)`` asks running monitors to check in now (the
         fast path); None when there is no fast path
+    :param decrypt: see api_check_target
+    :param notifier: told of the status changes made here (PENDING for a
+        new monitor, ERROR when one cannot be set up)
     """
 
-    def __init__(self, conf, monitors=None, wakeups=None):
+    def __init__(self, conf, monitors=None, wakeups=None, decrypt=None,
+                 notifier=None):
         self._conf = conf
         self._monitors = monitors or mistral.MistralMonitors(conf)
         self._wakeups = wakeups
+        self._decrypt = decrypt
+        self._notifier = notifier or notifications.NoNotifier()
 
     def new_monitor_values(self):
         """Columns of a VIM about to be registered: its first action_id.
@@ -171,6 +210,8 @@ class MonitorLifecycle:
                 event_details=event)
             if before is None:
                 return False
+            if status is not None:
+                self._status_set(context, vim, before, status, event)
         try:
             monitor = self._start(vim, action_id)
         except exception.TackerVimmonException as error:
@@ -192,10 +233,20 @@ class MonitorLifecycle:
                 leftovers.append(removal)
         return True
 
+    def _status_set(self, context, vim, before, status, event):
+        # A silent VIM stays UNKNOWN until its new monitor is heard.
+        self._notifier.status_changed(
+            context, vim,
+            states.shown_status(before['status'], before['silent'],
+                                before['auth_status']),
+            states.shown_status(status, before['silent']),
+            states.REASON_NOT_CHECKED, event and event.get('reason'))
+
     def _start(self, vim, action_id):
         """A new execution of the VIM's workflow, made first if missing."""
         target = vim.auth_url
-        probe = vim_monitor_conf.probe_input(self._conf)
+        probe = vim_monitor_conf.probe_input(
+            self._conf, api=api_check_target(vim, self._decrypt))
         if vim.workflow_id:
             # The usual case (replacement, repair): one execution only.
             # The workflow is named, not taken from the row, so that a
@@ -217,6 +268,11 @@ class MonitorLifecycle:
         if not db_api.vim_monitor_failed(context, vim.id, action_id,
                                          action_id, reason):
             return False
+        self._notifier.status_changed(
+            context, vim,
+            states.shown_status(vim.status, vim.silent_since is not None,
+                                vim.auth_status),
+            states.ERROR, states.REASON_MONITOR_FAILED, reason)
         if vim.action_id != action_id:
             # The old monitor is not wanted either (it may probe a host
             # the VIM no longer names); the reconciler retries a new one,

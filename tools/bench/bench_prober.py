@@ -22,22 +22,33 @@ anywhere. For each target count, side by side in one run:
   its first verdict;
 * ``thread per probe``: the shared prober's blocking probe() from a thread
   per target, once per round (how the monitors probed before the engine);
-* ``ping subprocess``: one ``ping -c 1`` per target per round.
+* ``ping subprocess``: one ``ping -c 1`` per target per round;
+* ``engine + API check`` (with ``--api-check``): the engine's monitors
+  with the API check on as well (``checks = both``), every monitor's API
+  check going to one HTTP endpoint on 127.0.0.1 (tests/http_endpoint.py,
+  in a process of its own, so that its CPU is not counted) every
+  ``--api-interval`` seconds; measure for longer than that interval
+  (``--seconds``) to see the checks' share. "checks" counts the API checks
+  done in the window.
 
 The CPU time of this process (and, for ping, of its children) is divided
 by the echo requests sent; "core %" is CPU time over wall time.
 
     .venv/bin/python tools/bench/bench_prober.py [--targets 100 500]
         [--rounds 3] [--seconds 5] [--icmp-socket auto]
+        [--api-check --api-interval 30]
 """
 
 import argparse
 import resource
 import shutil
+import socket
 import subprocess
+import sys
 import threading
 import time
 
+from tacker_vimmon.action import apicheck
 from tacker_vimmon.action import engine as probing_engine
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import prober
@@ -82,17 +93,19 @@ def bench_shared(shared, targets, rounds):
     return cpu / probes, answered, probes, wall, cpu, probes
 
 
-def bench_engine(shared, targets, seconds):
-    engine = probing_engine.Engine(shared)
+def bench_engine(shared, targets, seconds, settings=ENGINE_SETTINGS,
+                 url='http://%s', checker=None):
+    engine = probing_engine.Engine(shared, checker=checker)
     monitors = []
     for address in targets:
-        where = probe_target.ProbeTarget('http://%s' % address, address)
-        monitors.append(engine.add(where, ENGINE_SETTINGS,
-                                   threading.Event()))
+        where = probe_target.ProbeTarget(url % address, address)
+        monitors.append(engine.add(where, settings, threading.Event()))
     deadline = time.monotonic() + 30
     while (any(m.status is None for m in monitors)
            and time.monotonic() < deadline):
         time.sleep(0.1)
+    if checker is not None and hasattr(checker, 'mark'):
+        checker.mark()
     # Read without the prober's lock: a benchmark's estimate.
     start_sent = shared._counter
     start_cpu, start = cpu_seconds(), time.monotonic()
@@ -105,6 +118,53 @@ def bench_engine(shared, targets, seconds):
         engine.remove(monitor)
     engine.close()
     return cpu / max(sent, 1), answered, len(monitors), wall, cpu, sent
+
+
+def bench_api_check(shared, count, seconds, interval):
+    """The engine with API checks, all to one endpoint on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, '-m', 'tacker_vimmon.tests.http_endpoint',
+         '--address', '127.0.0.1', '--port', str(port)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        server.stdout.readline()
+        settings = ENGINE_SETTINGS._replace(
+            checks='both', api_interval=interval, api_timeout=5.0,
+            api={'path': '/v3', 'verify': True, 'ca_cert': None})
+        checker = _Counting(apicheck.ApiChecker())
+        result = bench_engine(shared, ['127.0.0.1'] * count, seconds,
+                              settings, url='http://%%s:%d/v3' % port,
+                              checker=checker)
+        checker.close()
+        return result + (checker.measured(),)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+class _Counting:
+    """An ApiChecker that counts its checks from mark() on."""
+
+    def __init__(self, checker):
+        self._checker = checker
+        self._count = 0
+        self._marked = 0
+
+    def check(self, *args):
+        self._count += 1
+        self._checker.check(*args)
+
+    def mark(self):
+        self._marked = self._count
+
+    def measured(self):
+        return self._count - self._marked
+
+    def close(self):
+        self._checker.close()
 
 
 def bench_threads(count, rounds):
@@ -144,6 +204,10 @@ def main():
                         help='how long the engine is measured')
     parser.add_argument('--icmp-socket', default='auto',
                         choices=prober.MODES)
+    parser.add_argument('--api-check', action='store_true',
+                        help='add rows of the engine with the API check')
+    parser.add_argument('--api-interval', type=float, default=30.0,
+                        help='seconds between API checks of a monitor')
     args = parser.parse_args()
     shared = prober.Prober(args.icmp_socket)
     has_ping = shutil.which('ping') is not None
@@ -157,14 +221,20 @@ def main():
         if has_ping:
             rows.append(('ping subprocess', count)
                         + bench_ping(targets, args.rounds))
+        if args.api_check:
+            rows.append(('engine + API check (%s)' % shared.kind, count)
+                        + bench_api_check(shared, count, args.seconds,
+                                          args.api_interval))
     shared.close()
-    print('| method | targets | echoes | CPU ms/echo | answered | wall s '
-          '| core % |')
-    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-    for method, count, per_echo, answered, out_of, wall, cpu, sent in rows:
-        print('| %s | %d | %d | %.3f | %d/%d | %.2f | %.1f |' % (
-            method, count, sent, per_echo * 1000, answered, out_of, wall,
-            100 * cpu / wall))
+    print('| method | targets | echoes | checks | CPU ms/echo | answered '
+          '| wall s | core % |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for row in rows:
+        method, count, per_echo, answered, out_of, wall, cpu, sent = row[:8]
+        checks = '%d' % row[8] if len(row) > 8 else '-'
+        print('| %s | %d | %d | %s | %.3f | %d/%d | %.2f | %.1f |' % (
+            method, count, sent, checks, per_echo * 1000, answered, out_of,
+            wall, 100 * cpu / wall))
     print('(engine: "answered" counts monitors REACHABLE at the end; the '
           'others count probes answered)')
     if not has_ping:

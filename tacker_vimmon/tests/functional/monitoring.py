@@ -37,8 +37,12 @@ from tacker_vimmon.tests.functional.api import api_server
 from tacker_vimmon.workflow import definition
 
 CHECK_INTERVAL = 10
+# The namespace hosts serve no API unless a test starts one there
+# (netns.NetnsServer): ICMP alone decides unless a test case says so in
+# VIM_MONITOR.
 PROBE = {'probe_count': 2, 'probe_interval': 0.2, 'probe_timeout': 0.5,
-         'failure_threshold': 2, 'check_interval': CHECK_INTERVAL}
+         'failure_threshold': 2, 'check_interval': CHECK_INTERVAL,
+         'status_checks': 'icmp'}
 # Registration to REACHABLE: Mistral starts the action (about a second),
 # one probe round, one report.
 REACHABLE_BOUND = 20
@@ -70,6 +74,8 @@ class MonitoringTestCase(base.FunctionalTestCase):
     VIM_MONITOR = {}
     RECONCILER = {'enabled': True, 'interval': 5, 'retry_after': 5,
                   'silent_after': 60}
+    # More sections of the API server's and the conductor's files.
+    SECTIONS = {}
 
     def setUp(self):
         super().setUp()
@@ -88,6 +94,9 @@ class MonitoringTestCase(base.FunctionalTestCase):
         else:
             transport_url = self.use_service(
                 rabbit.RabbitVhost()).transport_url
+        self.transport_url = transport_url
+        # The listeners of a test, say, that must hear from the start.
+        self.before_services()
         self.mistral = self.use_service(mistral.MistralFixture(
             transport_url=mistral_url,
             thread_pool_size=self.EXECUTOR_THREADS,
@@ -102,11 +111,18 @@ class MonitoringTestCase(base.FunctionalTestCase):
             'vim_monitor': dict(PROBE, enabled=True, **self.VIM_MONITOR),
             'reconciler': self.RECONCILER,
         }
+        shared.update(self.SECTIONS)
         self.api = self.useFixture(api_server.ApiServerProcess(
             db_url, sections=shared))
+        # The conductor reads the VIMs' secrets with the API's keys (the
+        # credential check, a Kubernetes VIM's CA for its API check).
         self.conductor = self.useFixture(processes.ConductorProcess(
             transport_url, db_url, 'e2e-conductor', upgrade=False,
-            conf=shared))
+            conf=dict(shared, vim_keys={
+                'key_repository': self.api.key_repository})))
+
+    def before_services(self):
+        """Set up what must be there before the services start."""
 
     def _action_config(self, transport_url):
         path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
@@ -130,13 +146,17 @@ class MonitoringTestCase(base.FunctionalTestCase):
 
     # The API, over HTTP.
 
-    def register(self, name, auth_url):
-        response = requests.post(self.api.url + '/v1.0/vims', json={'vim': {
+    def register(self, name, auth_url, **fields):
+        """Register a VIM (an OpenStack one unless fields say otherwise)."""
+        vim = {
             'name': name, 'type': 'openstack', 'auth_url': auth_url,
             'auth_cred': {'username': 'nfv_user', 'password': 'secret-pw',
                           'user_domain_name': 'Default'},
             'vim_project': {'name': 'nfv', 'project_domain_name': 'Default'},
-        }}, timeout=60)
+        }
+        vim.update(fields)
+        response = requests.post(self.api.url + '/v1.0/vims',
+                                 json={'vim': vim}, timeout=60)
         self.assertEqual(201, response.status_code, response.text)
         return response.json()['vim']
 
@@ -158,6 +178,16 @@ class MonitoringTestCase(base.FunctionalTestCase):
         base.wait_for(lambda: self.vim(vim_id)['status'] == status, bound,
                       interval=0.2, message='VIM %s %s' % (vim_id, status))
         return time.monotonic() - started
+
+    def capture(self, name, document):
+        """Attach a JSON document to the test, and keep it in
+        $TVM_CAPTURE_DIR when that is set (what a closing note shows).
+        """
+        self.addDetail(name, content.json_content(document))
+        directory = os.environ.get('TVM_CAPTURE_DIR')
+        if directory:
+            with open(os.path.join(directory, name + '.json'), 'w') as f:
+                json.dump(document, f, indent=2)
 
     # Mistral, to see the actions end.
 

@@ -31,6 +31,7 @@ import fcntl
 import ipaddress
 import os
 import subprocess
+import sys
 import time
 
 import fixtures
@@ -303,3 +304,46 @@ class NetnsHosts(fixtures.Fixture):
         ip(*inside, 'link', 'set', 'dev', host.inner_if, 'up')
         host.wait_until_up()
         return host
+
+
+class NetnsServer(fixtures.Fixture):
+    """A VIM API (tests/http_endpoint.py) inside a namespace host.
+
+    :param host: the NetnsHost
+    :param port: the port it listens on, at the host's IPv4 address
+    :param status: the HTTP status of every answer
+    :param cert: (certificate file, key file) to serve https
+    :param hang: accept connections and never answer
+    """
+
+    def __init__(self, host, port, status=300, cert=None, hang=False):
+        super().__init__()
+        self.host = host
+        self.port = port
+        self.args = ['--address', host.ipv4, '--port', str(port),
+                     '--status', str(status)]
+        if cert:
+            self.args += ['--cert', cert[0], '--key', cert[1]]
+        if hang:
+            self.args.append('--hang')
+
+    def _setUp(self):
+        self.process = subprocess.Popen(
+            ['ip', 'netns', 'exec', self.host.namespace, sys.executable,
+             '-m', 'tacker_vimmon.tests.http_endpoint', *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(self._stop)
+        line = self.process.stdout.readline()
+        if line.strip() != 'listening':
+            raise RuntimeError('the endpoint in %s did not start: %s' % (
+                self.host.namespace, self.process.stderr.read()[-2000:]))
+
+    def _stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.process.stdout.close()
+        self.process.stderr.close()

@@ -44,6 +44,11 @@ class _MonitorReportTests:
         return db_api.vim_monitor_report(self.context, self.vim_id,
                                          action_id, status)
 
+    def one(self, writer, status):
+        """The status before, of a group of one report by writer."""
+        [previous] = statuses(writer([(self.vim_id, ACTION, status)]))
+        return [previous]
+
     def monitor_events(self):
         return [e.event_details for e in db_api.event_get_all(
             self.context, filters={'resource_id': self.vim_id,
@@ -70,13 +75,13 @@ class _MonitorReportTests:
         self.addCleanup(first.close)
         self.addCleanup(second.close)
         self.assertEqual(['PENDING'],
-                         first([(self.vim_id, ACTION, 'REACHABLE')]))
+                         self.one(first, 'REACHABLE'))
         self.assertEqual(['REACHABLE'],
-                         second([(self.vim_id, ACTION, 'UNREACHABLE')]))
+                         self.one(second, 'UNREACHABLE'))
         self.assertEqual(['UNREACHABLE'],
-                         first([(self.vim_id, ACTION, 'UNREACHABLE')]))
+                         self.one(first, 'UNREACHABLE'))
         self.assertEqual(['UNREACHABLE'],
-                         first([(self.vim_id, ACTION, 'REACHABLE')]))
+                         self.one(first, 'REACHABLE'))
         self.assertEqual(
             [{'old_status': 'PENDING', 'new_status': 'REACHABLE'},
              {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'},
@@ -103,20 +108,20 @@ class _MonitorReportTests:
                                   vimmon_fixtures.vim_values(name='other')).id
         db_api.vim_update(self.context, other, {'action_id': ACTION})
         self.report('REACHABLE')
-        previous = writer([
+        previous = statuses(writer([
             (self.vim_id, ACTION, 'REACHABLE'),        # check-in
             (other, ACTION, 'UNREACHABLE'),            # change
             (other + 'x', ACTION, 'REACHABLE'),        # unknown VIM
-        ])
+        ]))
         self.assertEqual(['REACHABLE', 'PENDING', None], previous)
-        previous = writer([
+        previous = statuses(writer([
             (other, 'stale', 'REACHABLE'),             # stale action
             (self.vim_id, ACTION, 'UNREACHABLE'),      # change
-        ])
+        ]))
         self.assertEqual([None, 'REACHABLE'], previous)
         # A group of one.
         self.assertEqual(['UNREACHABLE'],
-                         writer([(self.vim_id, ACTION, 'UNREACHABLE')]))
+                         self.one(writer, 'UNREACHABLE'))
         self.assertEqual('UNREACHABLE',
                          db_api.vim_get(self.context, other).status)
         self.assertEqual(
@@ -130,12 +135,49 @@ class _MonitorReportTests:
             self.monitor_events())
 
 
+class _ReasonTests:
+
+    def test_reasons_round_trip_times_and_their_events(self):
+        writer = db_api.MonitorReportWriter()
+        self.addCleanup(writer.close)
+        checks = {'icmp': {'reason': 'timeout'}, 'api': {'reason': 'ok'}}
+        [previous] = writer([db_api.Report(
+            self.vim_id, ACTION, 'REACHABLE', 'icmp_blocked',
+            {'rtt': 0.0021, 'detail': 'ICMP filtered', 'checks': checks})])
+        self.assertEqual(('PENDING', None, 'project-a'), (
+            previous.status, previous.reason, previous.tenant_id))
+        stored = db_api.vim_get(self.context, self.vim_id)
+        self.assertEqual(('icmp_blocked', 0.0021, checks), (
+            stored.status_reason, stored.rtt,
+            stored.monitor_details['checks']))
+        since = stored.status_since
+        # Same status, same reason: a check-in; another reason: an event.
+        for reason in ('icmp_blocked', 'ok'):
+            [previous] = writer([db_api.Report(
+                self.vim_id, ACTION, 'REACHABLE', reason, {'rtt': 0.001})])
+        self.assertEqual(('REACHABLE', 'icmp_blocked'),
+                         (previous.status, previous.reason))
+        self.assertEqual(since, db_api.vim_get(self.context,
+                                               self.vim_id).status_since)
+        self.assertEqual([
+            {'old_status': 'PENDING', 'new_status': 'REACHABLE',
+             'reason': 'icmp_blocked', 'rtt': 0.0021,
+             'detail': 'ICMP filtered'},
+            {'old_status': 'REACHABLE', 'new_status': 'REACHABLE',
+             'reason': 'ok', 'rtt': 0.001}], self.monitor_events())
+
+
+def statuses(previous):
+    """The statuses before, of a writer's answer (Previous or None)."""
+    return [p.status if p is not None else None for p in previous]
+
+
 def _replace_facade(facade):
     return test_fixtures.ReplaceEngineFacadeFixture(
         db_api.main_context_manager, facade)
 
 
-class TestMonitorReportPostgreSQL(_MonitorReportTests,
+class TestMonitorReportPostgreSQL(_MonitorReportTests, _ReasonTests,
                                   base.FunctionalTestCase):
     backend = 'postgresql'
 
@@ -143,17 +185,18 @@ class TestMonitorReportPostgreSQL(_MonitorReportTests,
         writer = db_api.MonitorReportWriter()
         self.addCleanup(writer.close)
         self.assertEqual(['PENDING'],
-                         writer([(self.vim_id, ACTION, 'REACHABLE')]))
+                         self.one(writer, 'REACHABLE'))
         pid = writer._connection.exec_driver_sql(
             'SELECT pg_backend_pid()').scalar()
         with self.database.engine.connect() as admin:
             admin.execute(sa.text('SELECT pg_terminate_backend(:pid)'),
                           {'pid': pid})
         self.assertEqual(['REACHABLE'],
-                         writer([(self.vim_id, ACTION, 'UNREACHABLE')]))
+                         self.one(writer, 'UNREACHABLE'))
         self.assertEqual('UNREACHABLE',
                          db_api.vim_get(self.context, self.vim_id).status)
 
 
-class TestMonitorReportMySQL(_MonitorReportTests, base.FunctionalTestCase):
+class TestMonitorReportMySQL(_MonitorReportTests, _ReasonTests,
+                             base.FunctionalTestCase):
     backend = 'mysql'

@@ -42,7 +42,11 @@ class TestReachability(monitoring.MonitoringTestCase):
             self.register('ipv4-path', 'https://%s/identity' % two.ipv4),
             self.register('ipv6', 'http://[%s]:5000/v3' % three.ipv6),
         ]
-        self.assertEqual({'PENDING'}, {vim['status'] for vim in vims})
+        # The API answers with the row as stored once the monitor runs, and
+        # its first verdict comes with its first echo reply: it may have
+        # reported already.
+        self.assertLessEqual({vim['status'] for vim in vims},
+                             {'PENDING', 'REACHABLE'})
         took = {vim['name']: round(self.wait_status(
             vim['id'], 'REACHABLE', REACHABLE_BOUND), 1) for vim in vims}
         self.addDetail('seconds-to-reachable', content.json_content(took))

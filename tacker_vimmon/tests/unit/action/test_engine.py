@@ -13,7 +13,9 @@
 """The probing engine: rounds, verdicts and reply matching, on a fake clock.
 
 The engine's scheduler is stepped by hand (run_due) as the fake clock
-moves; replies are handed in as the prober's receive thread would.
+moves; replies are handed in as the prober's receive thread would. The API
+checker is a fake that records each check; a test ends a check with the
+result it chooses, as the checker's thread would.
 """
 
 import errno
@@ -25,6 +27,7 @@ from unittest import mock
 
 from tacker_vimmon.action import engine
 from tacker_vimmon.action import loop
+from tacker_vimmon.action import outcome
 from tacker_vimmon.action import prober
 from tacker_vimmon.action import target
 from tacker_vimmon.common import exception
@@ -255,6 +258,229 @@ class TestRounds(FakeProberEngine):
                          [s[1] for s in self.sent])
 
 
+API = {'path': '/v3', 'verify': True, 'ca_cert': None}
+BOTH = SETTINGS._replace(
+    count=1, checks=states.CHECKS_BOTH, api_interval=30.0, api_timeout=5.0,
+    api=API)
+ANSWERS = outcome.CheckResult(True, states.REASON_OK, None, 0.002,
+                              {'http_status': 300})
+REFUSED = outcome.CheckResult(False, states.REASON_REFUSED,
+                              'Connection refused')
+
+
+class FakeChecker:
+
+    def __init__(self):
+        self.checks = []   # (address, target, timeout, on_done)
+
+    def check(self, address, target, timeout, on_done):
+        self.checks.append((address, target, timeout, on_done))
+
+
+class EngineWithChecks(FakeProberEngine):
+
+    def setUp(self):
+        super().setUp()
+        self.checker = FakeChecker()
+        self.engine._checker = self.checker
+        self.echoes = 0
+
+    def finish(self, index, result):
+        self.checker.checks[index][3](result)
+
+    def echo(self, answered):
+        """The next round (of one request): answered, or timed out."""
+        while len(self.sent) <= self.echoes:
+            self.advance(self.engine.next_due())
+        if answered:
+            self.reply(self.echoes)
+        else:
+            self.advance(self.sent[self.echoes][0]
+                         + SETTINGS.timeout)
+        self.echoes += 1
+
+
+class TestDecide(base.TestCase):
+
+    def verdict(self, status, reason=None):
+        verdict = engine.Verdict(1)
+        if status is not None:
+            verdict.observe(status == R, reason or states.REASON_TIMEOUT)
+        return verdict
+
+    def test_the_decision_table(self):
+        ok, timeout = self.verdict(R), self.verdict(U)
+        refused = self.verdict(U, states.REASON_REFUSED)
+        no_route = self.verdict(U, states.REASON_NO_ROUTE)
+        rows = [
+            # checks, icmp, api, blocked -> status, reason
+            ('icmp', ok, refused, False, R, 'ok'),
+            ('icmp', timeout, ok, True, U, 'timeout'),
+            ('api', timeout, ok, True, R, 'ok'),
+            ('api', ok, refused, False, U, 'refused'),
+            ('both', ok, ok, False, R, 'ok'),
+            ('both', timeout, ok, True, R, 'icmp_blocked'),
+            ('both', timeout, ok, False, U, 'timeout'),
+            ('both', ok, refused, False, U, 'refused'),
+            ('both', timeout, refused, False, U, 'refused'),
+            ('both', no_route, refused, False, U, 'no_route'),
+            ('both', timeout, self.verdict(None), False, None, None),
+            ('api', ok, self.verdict(None), False, None, None),
+        ]
+        for checks, icmp, api, blocked, status, reason in rows:
+            self.assertEqual(
+                (status, reason),
+                engine.decide(checks, icmp, api, blocked)[:2],
+                (checks, icmp.reason, api.reason, blocked))
+
+
+class TestIcmpReasons(EngineWithChecks):
+
+    def test_a_kernel_refusal_is_no_route_a_silence_timeout(self):
+        self.prober.send.side_effect = OSError(errno.EHOSTUNREACH,
+                                               'No route to host')
+        monitor, _signal = self.add(SETTINGS._replace(count=1))
+        self.advance(1.0)
+        self.assertEqual((U, 'no_route', 'No route to host'),
+                         (monitor.status, monitor.reason, monitor.detail))
+        self.prober.send.side_effect = self._send
+        self.advance(2.0)
+        self.assertEqual(1, len(self.sent))
+        self.advance(3.0)
+        self.assertEqual((U, 'timeout'), (monitor.status, monitor.reason))
+        self.advance(4.0)
+        self.reply(1, at=4.1)
+        self.assertEqual((R, 'ok'), (monitor.status, monitor.reason))
+        details = monitor.details()
+        self.assertAlmostEqual(0.1, details['rtt'])
+        self.assertEqual({'status': R, 'reason': 'ok', 'detail': None,
+                          'rtt': details['rtt']}, details['checks']['icmp'])
+        self.assertNotIn('api', details['checks'])
+
+
+class TestApiChecks(EngineWithChecks):
+
+    def test_icmp_blocked_and_the_api_answering_is_reachable(self):
+        monitor, signal = self.add(BOTH)
+        [(address, api_target, timeout, _done)] = self.checker.checks
+        self.assertEqual(('192.0.2.10', 5.0), (address, timeout))
+        self.assertEqual((False, 5000, '/v3', True),
+                         (api_target.tls, api_target.port, api_target.path,
+                          api_target.verify))
+        self.finish(0, ANSWERS)
+        self.assertEqual((R, 'ok'), (monitor.status, monitor.reason))
+        signal.clear()
+        self.echo(False)
+        self.echo(False)
+        self.assertEqual((R, 'icmp_blocked'),
+                         (monitor.status, monitor.reason))
+        self.assertTrue(signal.is_set())
+        checks = monitor.details()['checks']
+        self.assertEqual((U, 'timeout'), (checks['icmp']['status'],
+                                          checks['icmp']['reason']))
+        self.assertEqual((R, 300), (checks['api']['status'],
+                                    checks['api']['http_status']))
+
+    def test_a_host_that_stops_answering_is_unreachable_at_once(self):
+        monitor, _signal = self.add(BOTH)
+        self.finish(0, ANSWERS)
+        self.echo(True)
+        self.echo(False)
+        self.echo(False)
+        # ICMP answered after the API last did: not blocked, down. An API
+        # check is started at once to tell.
+        self.assertEqual((U, 'timeout'), (monitor.status, monitor.reason))
+        self.assertEqual(2, len(self.checker.checks))
+        self.finish(1, outcome.CheckResult(False, states.REASON_TIMEOUT,
+                                           'no TCP connect'))
+        self.assertEqual(U, monitor.status)
+        # A failure below the threshold is checked again soon, not in 30 s.
+        self.advance(self.clock.now + BOTH.interval)
+        self.assertEqual(3, len(self.checker.checks))
+
+    def test_a_new_api_check_that_answers_makes_icmp_blocked(self):
+        # A firewall starts dropping ICMP: down for a moment, then the
+        # API check started by the change shows the host is there.
+        monitor, _signal = self.add(BOTH)
+        self.finish(0, ANSWERS)
+        self.echo(True)
+        self.echo(False)
+        self.echo(False)
+        self.assertEqual(U, monitor.status)
+        self.finish(1, ANSWERS)
+        self.assertEqual((R, 'icmp_blocked'),
+                         (monitor.status, monitor.reason))
+
+    def test_an_api_refusing_while_icmp_answers_is_unreachable(self):
+        monitor, _signal = self.add(BOTH)
+        self.echo(True)
+        self.finish(0, REFUSED)
+        # Below failure_threshold: no verdict of the API yet, so none.
+        self.assertIsNone(monitor.status)
+        self.advance(self.clock.now + BOTH.interval)
+        self.finish(1, REFUSED)
+        self.assertEqual((U, 'refused', 'Connection refused'),
+                         (monitor.status, monitor.reason, monitor.detail))
+        # Confirmed: the next check is api_interval away (give or take
+        # the jitter).
+        now = self.clock.now
+        self.advance(now + BOTH.api_interval * (1 - engine.API_JITTER) - 0.1)
+        self.assertEqual(2, len(self.checker.checks))
+        self.advance(now + BOTH.api_interval * (1 + engine.API_JITTER))
+        self.assertEqual(3, len(self.checker.checks))
+        self.finish(2, ANSWERS)
+        # No echo was answered meanwhile: the API answering now shows ICMP
+        # filtered.
+        self.assertEqual((R, 'icmp_blocked'),
+                         (monitor.status, monitor.reason))
+
+    def test_icmp_mode_shows_the_api_but_decides_by_icmp(self):
+        monitor, _signal = self.add(BOTH._replace(checks='icmp'))
+        self.echo(True)
+        self.finish(0, REFUSED)
+        self.advance(self.clock.now + BOTH.interval)
+        self.finish(1, REFUSED)
+        self.assertEqual((R, 'ok'), (monitor.status, monitor.reason))
+        self.assertEqual('refused',
+                         monitor.details()['checks']['api']['reason'])
+
+    def test_a_removed_monitor_ignores_its_last_check(self):
+        monitor, _signal = self.add(BOTH)
+        self.engine.remove(monitor)
+        self.finish(0, ANSWERS)
+        self.assertIsNone(monitor.status)
+        self.advance(100.0)
+        self.assertEqual(1, len(self.checker.checks))
+
+    def test_no_api_settings_no_api_checks(self):
+        monitor, _signal = self.add(SETTINGS)
+        self.advance(10.0)
+        self.assertEqual([], self.checker.checks)
+        self.assertIsNone(monitor.api)
+
+
+class TestProbeSettings(base.TestCase):
+
+    def test_api_settings_are_checked(self):
+        values = dict(count=1, interval=1, timeout=1, failure_threshold=1,
+                      check_interval=60)
+        settings = loop.ProbeSettings.from_dict(values)
+        self.assertEqual(('icmp', 0.0, None),
+                         (settings.checks, settings.api_interval,
+                          settings.api))
+        for bad, says in (({'checks': 'all'}, 'checks must be one of'),
+                          ({'checks': 'both'}, 'needs the API check'),
+                          ({'api': 'x', 'api_interval': 5}, 'mapping'),
+                          ({'api_timeout': 0}, 'api_timeout must be')):
+            error = self.assertRaises(ValueError, loop.ProbeSettings.from_dict,
+                                      dict(values, **bad))
+            self.assertIn(says, str(error))
+        both = loop.ProbeSettings.from_dict(dict(
+            values, checks='both', api=API, api_interval=30))
+        self.assertEqual(('both', 30.0, 5.0),
+                         (both.checks, both.api_interval, both.api_timeout))
+
+
 class TestManyTargets(base.TestCase):
     """A real Prober on fake sockets: the replies' matching at scale."""
 
@@ -339,7 +565,7 @@ class TestSharedEngine(base.TestCase):
         self.made = []
         real_engine = engine.Engine
 
-        def fake_engine(shared_prober):
+        def fake_engine(shared_prober, checker=None):
             instance = mock.create_autospec(real_engine, instance=True)
             self.made.append((instance, shared_prober))
             return instance

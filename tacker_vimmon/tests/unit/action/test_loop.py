@@ -72,7 +72,7 @@ class Script:
                                'reports so far: %s' % self.reports)
             self.round += 1
             self.clock.now += self.round_seconds
-            if self.rounds[self.round - 1] != self.status:
+            if self.rounds[self.round - 1] != self.current():
                 self.status = self.rounds[self.round - 1]
                 self._set = True
             if self.round in self.wake_at:
@@ -81,6 +81,9 @@ class Script:
                 return True
         self.clock.now = deadline
         return False
+
+    def current(self):
+        return self.status
 
     def report(self, status):
         self.reports.append((self.round, status))
@@ -207,6 +210,47 @@ class TestMonitorLoop(base.TestCase):
                                            2: states.BAD_ACTION},
                                   settings=settings)
         self.assertEqual([(1, R), (2, R)], script.reports)
+
+
+class ReasonedScript(Script):
+    """A Script whose rounds are (status, reason) pairs."""
+
+    _pair = None
+
+    @property
+    def status(self):
+        return self._pair[0] if self._pair else None
+
+    @status.setter
+    def status(self, pair):
+        self._pair = pair
+
+    @property
+    def reason(self):
+        return self._pair[1] if self._pair else None
+
+    def current(self):
+        return self._pair
+
+    def details(self):
+        return {'rtt': 0.001, 'checks': {}}
+
+    def report(self, status, reason=None, details=None):
+        self.reports.append((self.round, status, reason))
+        return self.answers.get(self.round, status)
+
+
+class TestReasons(base.TestCase):
+
+    def test_a_new_reason_is_reported_with_the_details(self):
+        clock = FakeClock()
+        script = ReasonedScript(self, [
+            (R, 'ok'), (R, 'icmp_blocked'), (R, 'icmp_blocked'),
+            (U, 'refused')], clock, answers={4: states.BAD_ACTION})
+        loop.MonitorLoop('vim-1', 'action-1', script, script.report,
+                         SETTINGS, wakeup=script, clock=clock).run()
+        self.assertEqual([(1, R, 'ok'), (2, R, 'icmp_blocked'),
+                          (4, U, 'refused')], script.reports)
 
 
 class TestProbeSettings(base.TestCase):

@@ -58,31 +58,37 @@ class TestMonitorState(base.TestCase):
         values.update(columns)
         return models.Vim(**values)
 
+    def state(self, vim, keys=('last_check_in_at', 'last_status', 'reason',
+                               'detail')):
+        """monitor_state(vim) with only these keys of monitor."""
+        status, monitor = self.registry().monitor_state(vim, self.now)
+        return status, {key: monitor[key] for key in keys if key in monitor}
+
     def test_heard_within_the_window_shows_the_stored_status(self):
         for ago in (0, 19, 20):
             heard = self.now - ago * SECOND
-            self.assertEqual(('REACHABLE', {'last_check_in_at': heard}),
-                             self.registry().monitor_state(
-                                 self.vim(last_check_in_at=heard),
-                                 self.now), ago)
+            self.assertEqual(('REACHABLE', {'last_check_in_at': heard,
+                                            'reason': 'ok', 'detail': None}),
+                             self.state(self.vim(last_check_in_at=heard,
+                                                 status_reason='ok')), ago)
 
     def test_past_the_window_shows_unknown_with_what_is_known(self):
         heard = self.now - 21 * SECOND
         self.assertEqual(('UNKNOWN', {
             'last_check_in_at': heard, 'last_status': 'UNREACHABLE',
-            'reason': 'monitor not heard from for 21 s (window 20 s)'}),
-            self.registry().monitor_state(
-                self.vim('UNREACHABLE', last_check_in_at=heard), self.now))
+            'reason': 'monitor_silent',
+            'detail': 'monitor not heard from for 21 s (window 20 s)'}),
+            self.state(self.vim('UNREACHABLE', last_check_in_at=heard)))
 
     def test_never_heard_is_judged_from_the_last_change_of_the_row(self):
         registry = self.registry()
         set_up = self.now - 30 * SECOND
         self.assertEqual(('UNKNOWN', {
             'last_check_in_at': None, 'last_status': 'PENDING',
-            'reason': 'monitor not heard from since it was set up 30 s '
+            'reason': 'monitor_silent',
+            'detail': 'monitor not heard from since it was set up 30 s '
                       'ago'}),
-            registry.monitor_state(self.vim('PENDING', updated_at=set_up),
-                                   self.now))
+            self.state(self.vim('PENDING', updated_at=set_up)))
         self.assertEqual('PENDING', registry.monitor_state(
             self.vim('PENDING', updated_at=self.now - 10 * SECOND),
             self.now)[0])
@@ -95,12 +101,12 @@ class TestMonitorState(base.TestCase):
         # Repaired a moment ago: the row just changed, nothing heard yet.
         self.assertEqual(('UNKNOWN', {
             'last_check_in_at': None, 'last_status': 'PENDING',
-            'reason': 'monitor silent since %s; its replacement has not '
+            'reason': 'monitor_silent',
+            'detail': 'monitor silent since %s; its replacement has not '
                       'been heard from yet' % silent_since.isoformat(' ')}),
-            self.registry().monitor_state(self.vim(
+            self.state(self.vim(
                 'PENDING', updated_at=self.now - SECOND,
-                silent_since=silent_since.replace(microsecond=0)),
-                self.now))
+                silent_since=silent_since.replace(microsecond=0))))
 
     def test_error_and_unmonitored_vims_keep_their_status(self):
         registry = self.registry()
@@ -116,8 +122,9 @@ class TestMonitorState(base.TestCase):
 
     def test_with_monitoring_off_nothing_is_unknown(self):
         self.flags(group='vim_monitor', enabled=False)
-        self.assertEqual(('REACHABLE', {'last_check_in_at': None}),
-                         self.registry().monitor_state(self.vim(), self.now))
+        self.assertEqual(('REACHABLE', {'last_check_in_at': None,
+                                        'reason': None, 'detail': None}),
+                         self.state(self.vim()))
 
 
 class TestUnknownStatus(base.ApiTestCase):
@@ -140,8 +147,9 @@ class TestUnknownStatus(base.ApiTestCase):
         self.assertEqual(201, response.status_int, response.text)
         vim = response.json['vim']
         # Just set up: not silent.
-        self.assertEqual(('PENDING', {'last_check_in_at': None}),
-                         (vim['status'], vim['monitor']))
+        self.assertEqual(('PENDING', None, 'not_checked_yet'),
+                         (vim['status'], vim['monitor']['last_check_in_at'],
+                          vim['monitor']['reason']))
         self.assertIsNotNone(db_api.vim_get(self.context,
                                             vim['id']).action_id)
         return vim['id']
@@ -177,8 +185,9 @@ class TestUnknownStatus(base.ApiTestCase):
         heard = self.heard(vim_id, 5)
         vim = self.show(vim_id)
         self.assertEqual('REACHABLE', vim['status'])
-        self.assertEqual({'last_check_in_at': self.shown_time(heard)},
-                         vim['monitor'])
+        self.assertEqual(self.shown_time(heard),
+                         vim['monitor']['last_check_in_at'])
+        self.assertNotIn('last_status', vim['monitor'])
 
     def test_past_the_window_shows_unknown_and_the_last_status(self):
         vim_id = self.register()
@@ -189,7 +198,8 @@ class TestUnknownStatus(base.ApiTestCase):
         self.assertEqual(
             ('UNREACHABLE', self.shown_time(heard)),
             (monitor['last_status'], monitor['last_check_in_at']))
-        self.assertRegex(monitor['reason'],
+        self.assertEqual('monitor_silent', monitor['reason'])
+        self.assertRegex(monitor['detail'],
                          r'^monitor not heard from for 6\d s '
                          r'\(window 20 s\)$')
         # The stored row is as it was: UNKNOWN is only shown.
@@ -203,7 +213,7 @@ class TestUnknownStatus(base.ApiTestCase):
         self.assertEqual('UNKNOWN', vim['status'])
         self.assertEqual(None, vim['monitor']['last_check_in_at'])
         self.assertEqual('PENDING', vim['monitor']['last_status'])
-        self.assertIn('since it was set up', vim['monitor']['reason'])
+        self.assertIn('since it was set up', vim['monitor']['detail'])
 
     def test_a_repaired_silent_vim_is_unknown_until_the_new_monitor_is_heard(
             self):
@@ -219,7 +229,7 @@ class TestUnknownStatus(base.ApiTestCase):
         self.assertEqual(('UNKNOWN', 'PENDING'), (
             shown['status'], shown['monitor']['last_status']))
         self.assertIn('its replacement has not been heard from yet',
-                      shown['monitor']['reason'])
+                      shown['monitor']['detail'])
         self.assertEqual([vim_id], self.listed('status=UNKNOWN'))
         # The new monitor's first heartbeat.
         db_api.vim_monitors_heard(self.context, [repaired.action_id])
@@ -235,6 +245,8 @@ class TestUnknownStatus(base.ApiTestCase):
         vim = self.show(vim_id)
         self.assertEqual('ERROR', vim['status'])
         self.assertNotIn('last_status', vim['monitor'])
+        self.assertEqual(('monitor_failed', 'Mistral down'),
+                         (vim['monitor']['reason'], vim['monitor']['detail']))
 
     def test_with_monitoring_off_nothing_is_ever_unknown(self):
         vim_id = self.register()
@@ -244,7 +256,7 @@ class TestUnknownStatus(base.ApiTestCase):
         self.app = self.make_app()
         vim = self.show(vim_id)
         self.assertEqual('REACHABLE', vim['status'])
-        self.assertNotIn('reason', vim['monitor'])
+        self.assertNotEqual('monitor_silent', vim['monitor']['reason'])
         self.assertEqual([], self.listed('status=UNKNOWN'))
 
     def test_the_list_filters_on_the_status_shown(self):

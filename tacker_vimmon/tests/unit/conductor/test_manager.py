@@ -14,10 +14,13 @@
 
 import datetime
 
+from oslo_messaging.notify import _impl_test
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 from oslo_utils import timeutils
 
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import notifications
+from tacker_vimmon.common import rpc
 from tacker_vimmon.conductor import manager
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
@@ -25,6 +28,56 @@ from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
 ACTION = 'c0ffee00-0000-4000-8000-000000000001'
 OLD_ACTION = 'c0ffee00-0000-4000-8000-000000000000'
+
+
+class TestNotifications(base.DbTestCase):
+    """Status changes told through oslo.messaging's test driver."""
+
+    def setUp(self):
+        super().setUp()
+        rpc.register_messaging_opts(self.conf.conf)
+        self.flags(transport_url='fake://')
+        self.flags(group='oslo_messaging_notifications', driver=['test'])
+        self.useFixture(base.fixtures.MonkeyPatch(
+            'oslo_messaging.notify._impl_test.NOTIFICATIONS', []))
+        notifier = notifications.Notifier(self.conf.conf,
+                                          'tacker-vimmon-conductor')
+        self.addCleanup(notifier.cleanup)
+        self.manager = manager.ConductorManager(notifier=notifier)
+        self.vim = db_api.vim_create(self.context,
+                                     vimmon_fixtures.vim_values())
+        db_api.vim_update(self.context, self.vim.id, {'action_id': ACTION})
+
+    def sent(self):
+        return [(entry[1]['event_type'], entry[1]['payload'])
+                for entry in _impl_test.NOTIFICATIONS]
+
+    def test_a_status_change_is_told_once_with_a_versioned_payload(self):
+        for _ in range(2):
+            self.manager.update_vim(
+                self.context, vim_id=self.vim.id, status='UNREACHABLE',
+                action_id=ACTION, reason='refused',
+                details={'detail': 'Connection refused'})
+        [(event_type, payload)] = self.sent()
+        self.assertEqual('vim.status.update', event_type)
+        self.assertEqual(('VimStatusPayload', '1.0', 'tacker_vimmon'), (
+            payload['tacker_vimmon_object.name'],
+            payload['tacker_vimmon_object.version'],
+            payload['tacker_vimmon_object.namespace']))
+        data = payload['tacker_vimmon_object.data']
+        self.assertEqual({
+            'vim_id': self.vim.id, 'name': self.vim.name,
+            'project_id': 'project-a', 'type': 'openstack',
+            'old_status': 'PENDING', 'new_status': 'UNREACHABLE',
+            'reason': 'refused', 'detail': 'Connection refused'},
+            {key: value for key, value in data.items()
+             if key != 'changed_at'})
+        self.assertRegex(data['changed_at'],
+                         r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
+        self.assertEqual(('tacker-vimmon-conductor:%s' % self.conf.conf.host,
+                          'INFO'),
+                         (_impl_test.NOTIFICATIONS[0][1]['publisher_id'],
+                          _impl_test.NOTIFICATIONS[0][1]['priority']))
 
 
 class TestUpdateVim(base.DbTestCase):
@@ -73,6 +126,50 @@ class TestUpdateVim(base.DbTestCase):
         self.assertGreaterEqual(second.last_check_in_at,
                                 first.last_check_in_at)
         self.assertEqual(first.updated_at, second.updated_at)
+
+    def test_a_reason_and_details_are_stored_and_in_the_event(self):
+        checks = {'icmp': {'status': 'UNREACHABLE', 'reason': 'timeout'},
+                  'api': {'status': 'REACHABLE', 'reason': 'ok',
+                          'http_status': 300}}
+        self.assertEqual('REACHABLE', self.manager.update_vim(
+            self.context, vim_id=self.vim.id, status='REACHABLE',
+            action_id=ACTION, reason='icmp_blocked',
+            details={'rtt': 0.0042, 'detail': 'ICMP filtered',
+                     'checks': checks}))
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual(('icmp_blocked', 0.0042, checks),
+                         (stored.status_reason, stored.rtt,
+                          stored.monitor_details['checks']))
+        self.assertIsNotNone(stored.status_since)
+        self.assertEqual([('REACHABLE', {
+            'old_status': 'PENDING', 'new_status': 'REACHABLE',
+            'reason': 'icmp_blocked', 'rtt': 0.0042,
+            'detail': 'ICMP filtered'}, 'project-a')], self.monitor_events())
+        # The same status for another reason is an event too; the same
+        # again is only a check-in.
+        for _ in range(2):
+            self.manager.update_vim(
+                self.context, vim_id=self.vim.id, status='REACHABLE',
+                action_id=ACTION, reason='ok', details={'rtt': 0.001})
+        self.assertEqual(['icmp_blocked', 'ok'], [
+            e[1]['reason'] for e in self.monitor_events()])
+        self.assertEqual(stored.status_since, db_api.vim_get(
+            self.context, self.vim.id).status_since)
+
+    def test_a_bad_reason_is_refused_and_bad_details_dropped(self):
+        self.assertInvalid('reason must be one of', vim_id=self.vim.id,
+                           status='REACHABLE', action_id=ACTION,
+                           reason='fine', details={})
+        self.manager.update_vim(
+            self.context, vim_id=self.vim.id, status='UNREACHABLE',
+            action_id=ACTION, reason='refused',
+            details={'rtt': 'slow', 'detail': 'x' * 5000,
+                     'checks': {'api': 'y' * 5000}})
+        stored = db_api.vim_get(self.context, self.vim.id)
+        self.assertEqual((None, {}), (stored.rtt,
+                                      stored.monitor_details['checks']))
+        self.assertEqual(manager.MAX_REASON_LENGTH,
+                         len(stored.monitor_details['detail']))
 
     def test_stale_action_gets_bad_action_and_writes_nothing(self):
         before = db_api.vim_get(self.context, self.vim.id)

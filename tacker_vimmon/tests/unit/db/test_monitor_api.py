@@ -38,7 +38,8 @@ class TestMonitorAssign(base.DbTestCase):
         before = db_api.vim_monitor_assign(self.context, self.vim.id, 'a1',
                                            'a1', 'wf1', 'ex1')
         self.assertEqual({'status': 'PENDING', 'action_id': 'a1',
-                          'workflow_id': None, 'execution_id': None}, before)
+                          'workflow_id': None, 'execution_id': None,
+                          'silent': False, 'auth_status': None}, before)
         vim = db_api.vim_get(self.context, self.vim.id)
         self.assertEqual(('a1', 'wf1', 'ex1'),
                          (vim.action_id, vim.workflow_id, vim.execution_id))

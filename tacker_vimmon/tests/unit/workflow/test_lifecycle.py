@@ -47,8 +47,12 @@ class TestStart(LifecycleTestCase):
                          (vim_id, action_id, target))
         self.assertEqual({'count', 'interval', 'timeout',
                           'failure_threshold', 'check_interval',
-                          'heartbeat_interval', 'recovery_threshold'},
+                          'heartbeat_interval', 'recovery_threshold',
+                          'checks', 'api', 'api_interval', 'api_timeout'},
                          set(probe))
+        # An OpenStack VIM: its Keystone's version document, verified.
+        self.assertEqual(({'path': None, 'verify': True, 'ca_cert': None},
+                          'both'), (probe['api'], probe['checks']))
         self.assertEqual([], self.monitors.deleted_executions)
         self.assertEqual([], self.monitors.deleted_workflows)
 
