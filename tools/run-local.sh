@@ -20,6 +20,9 @@ TOP=$(pwd)
 STATE=${TVM_LOCAL_STATE:-$TOP/.local}
 API_PORT=${TVM_API_PORT:-9890}
 MISTRAL_PORT=${TVM_MISTRAL_PORT:-8989}
+# The demo VIM's "Keystone": a stand-in that answers its version document,
+# so that the monitor's API check has something to check.
+VIM_API_PORT=${TVM_VIM_API_PORT:-5000}
 VHOST=${TVM_LOCAL_VHOST:-tacker-vimmon-local}
 MISTRAL_DB=${TVM_LOCAL_MISTRAL_DB:-tacker_vimmon_local_mistral}
 PG_URL=postgresql+psycopg2://postgres@127.0.0.1:5432
@@ -68,6 +71,10 @@ key_repository = $STATE/vim-keys
 
 [vim_monitor]
 check_interval = 30
+
+[credential_check]
+# No Keystone runs here to prove the demo VIM's credentials.
+interval = 0
 CONF_EOF
 
 # The monitor action's own file, read inside Mistral's executor: the broker
@@ -159,6 +166,21 @@ start mistral env TACKER_VIMMON_MONITOR_CONFIG_FILE="$MONCONF" \
 start mistral-engine-2 "$MVENV/bin/mistral-server" --server engine \
     --config-file "$MCONF" \
     --config-file "$TOP/etc/mistral/tacker-vimmon-mistral.conf"
+start vim-api "$VENV/bin/python" -c '
+import http.server, sys
+class VersionDocument(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"{\"version\": {\"id\": \"v3.14\", \"status\": \"stable\"}}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
+                                VersionDocument).serve_forever()
+' "$VIM_API_PORT"
 start conductor "$VENV/bin/tacker-vimmon-conductor" --config-file "$CONF"
 start api "$VENV/bin/tacker-vimmon-server" --config-file "$CONF"
 wait_http "http://127.0.0.1:$MISTRAL_PORT/v2" Mistral
@@ -166,9 +188,9 @@ wait_http "http://127.0.0.1:$API_PORT/healthcheck" "the API server"
 
 OS=("$VENV/bin/openstack" --os-auth-type none
     --os-endpoint "http://127.0.0.1:$API_PORT")
-say "registering VIM '$VIM_NAME' (auth_url http://127.0.0.1:5000/v3)"
+say "registering VIM '$VIM_NAME' (auth_url http://127.0.0.1:$VIM_API_PORT/v3)"
 cat > "$STATE/vim-loopback.yaml" <<VIM_EOF
-auth_url: http://127.0.0.1:5000/v3
+auth_url: http://127.0.0.1:$VIM_API_PORT/v3
 username: nfv_user
 password: not-a-real-password
 project_name: nfv

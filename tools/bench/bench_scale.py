@@ -106,19 +106,20 @@ class Watcher(threading.Thread):
 
 
 def register(operator, names_and_hosts, clients):
-    """{vim_id: POST start}, [POST seconds], seconds in all."""
-    started_at, took = {}, []
+    """{vim_id: POST start}, [POST seconds], seconds in all, {host: id}."""
+    started_at, took, by_host = {}, [], {}
 
     def one(name_and_host):
         begun = time.monotonic()
         vim_id = operator.register(*name_and_host)
         took.append(time.monotonic() - begun)
         started_at[vim_id] = begun
+        by_host[name_and_host[1]] = vim_id
 
     begun = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, names_and_hosts))
-    return started_at, took, time.monotonic() - begun
+    return started_at, took, time.monotonic() - begun, by_host
 
 
 def deregister(operator, ids, clients):
@@ -205,7 +206,9 @@ def measure(args):
     settings = probe_settings()
     stack = benchstack.Stack(args.vims, executors=args.executors,
                              netns_hosts=args.down,
-                             mistral_settings=args.mistral_settings)
+                             mistral_settings=args.mistral_settings,
+                             sections={'vim_monitor': {
+                                 'status_checks': args.checks}})
     started = time.monotonic()
     stack.setUp()
     figures = {}
@@ -218,7 +221,8 @@ def measure(args):
         watcher.start()
         names = [('vim-%d' % index, host) for index, host in
                  enumerate(benchstack.addresses(stack, args.vims))]
-        posted, took, registering = register(operator, names, args.clients)
+        posted, took, registering, by_host = register(operator, names,
+                                                      args.clients)
         figures['registrations/s'] = len(posted) / registering
         figures['POST p50 / p99 (s)'] = '%.2f / %.2f' % (
             benchstack.percentile(took, 0.5),
@@ -247,17 +251,16 @@ def measure(args):
             figures['executor %d growth per VIM (MiB)' % (index + 1)] = (
                 '%.3f' % ((rss - rss0) / per_executor))
 
-        ids = [vim_id for vim_id in posted]
-        downed = ids[:args.down]
+        ids = list(posted)
         detector = Watcher(operator, DETECT_INTERVAL)
         detector.start()
         down_at = {}
-        for host, vim_id in zip(stack.hosts, downed, strict=True):
+        for host in stack.hosts:
             host.set_down()
-            down_at[vim_id] = time.monotonic()
+            down_at[by_host[host.ipv4]] = time.monotonic()
         benchstack.wait_until(
             lambda: all((v, 'UNREACHABLE') in detector.first_seen
-                        for v in downed), args.timeout,
+                        for v in down_at), args.timeout,
             'every downed host UNREACHABLE')
         detector.stop()
         detected = seconds_to(detector, down_at, 'UNREACHABLE')
@@ -323,6 +326,10 @@ def main():
     parser.add_argument('--timeout', type=float, default=1800,
                         help='seconds each wait may take (with --ping-loop:'
                         ' the probe timeout)')
+    parser.add_argument('--checks', default='icmp',
+                        choices=('icmp', 'api', 'both'),
+                        help='[vim_monitor] status_checks; the VIMs here '
+                        'serve no API, so the default is icmp')
     parser.add_argument('--mistral-defaults', dest='mistral_settings',
                         action='store_false', default=True,
                         help="Mistral's own defaults instead of the shipped"

@@ -49,6 +49,7 @@ class TestRunLocal(base.FunctionalTestCase):
             TVM_LOCAL_STATE=self.state,
             TVM_API_PORT=str(base.free_port()),
             TVM_MISTRAL_PORT=str(base.free_port()),
+            TVM_VIM_API_PORT=str(base.free_port()),
             TVM_LOCAL_VHOST='tvm-test-local-%s' % tag,
             TVM_LOCAL_MISTRAL_DB='tvm_test_local_%s' % tag)
         self.addCleanup(self._forget, self.env['TVM_LOCAL_VHOST'],
