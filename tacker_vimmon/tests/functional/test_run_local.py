@@ -87,13 +87,15 @@ class TestRunLocal(base.FunctionalTestCase):
         self.assertIn('REACHABLE after', text)
         self.assertIn('vim list', text)
         pids = self._service_pids()
-        self.assertEqual(3, len(pids), text)
+        # Mistral, its second engine, the demo VIM's API, a conductor and
+        # the API server.
+        self.assertEqual(5, len(pids), text)
 
         os.killpg(process.pid, signal.SIGINT)
         process.wait(STOP_BOUND)
         self.assertIn('stopped;', self._read(output_path))
         base.wait_for(lambda: not any(map(_alive, pids)), STOP_BOUND,
-                      message='Mistral, conductor and API to stop')
+                      message='every process run-local.sh started to stop')
 
     def _service_pids(self):
         pids = []
