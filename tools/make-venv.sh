@@ -2,10 +2,21 @@
 # Create (or refresh) the project's virtualenv with tacker-vimmon installed
 # in development mode and everything its tests and docs need.
 #   tools/make-venv.sh [VENV]        (default: .venv)
+#   tools/make-venv.sh --deploy      (.venv-deploy: Debian's python3, the
+#                                     runtime and client requirements only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${1:-.venv}
-PYTHON=${PYTHON:-python3}
+REQS=(requirements.txt test-requirements.txt doc/requirements.txt)
+if [ "${1:-}" = --deploy ]; then
+    # What the deployment tests run (devstack's plugin, the systemd units):
+    # the interpreter Debian's uWSGI embeds, outside any user's home.
+    VENV=.venv-deploy
+    PYTHON=/usr/bin/python3
+    REQS=(requirements.txt tools/deploy-requirements.txt)
+else
+    VENV=${1:-.venv}
+    PYTHON=${PYTHON:-python3}
+fi
 
 "$PYTHON" - <<'PY'
 import sys
@@ -14,7 +25,6 @@ if sys.version_info < (3, 11):
              % sys.version.split()[0])
 PY
 
-REQS=(requirements.txt test-requirements.txt doc/requirements.txt)
 stamp="$VENV/.tacker-vimmon-reqs"
 wanted=$(cat "${REQS[@]}" pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then

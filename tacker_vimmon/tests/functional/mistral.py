@@ -125,6 +125,48 @@ class _MistralDatabase(base.RealDatabase):
                                {'key': TEMPLATE_LOCK_KEY})
 
 
+def migrate(config_path):
+    """Bring the empty database of a Mistral config file to Mistral's head."""
+    manage = os.path.join(VENV, 'bin', 'mistral-db-manage')
+    for command in (['upgrade', 'head'], ['populate']):
+        done = subprocess.run([manage, '--config-file', config_path,
+                               *command],
+                              capture_output=True, text=True,
+                              timeout=MIGRATE_TIMEOUT)
+        if done.returncode:
+            raise RuntimeError('mistral-db-manage %s failed (%s):\n%s'
+                               % (' '.join(command), done.returncode,
+                                  done.stderr[-3000:]))
+
+
+class MistralDatabase(_MistralDatabase):
+    """A database for a Mistral the test runs itself (``url``).
+
+    A copy of the migrated template, as MistralFixture's own.
+    """
+
+    def __init__(self):
+        super().__init__(self._template(), self._migrate_into)
+
+    @staticmethod
+    def _template():
+        version = mistral_version()
+        if version is None:
+            raise base.ServiceUnavailable(
+                'Mistral is not installed in %s; run tools/mistral/'
+                'setup-mistral-venv.sh' % VENV)
+        return template_name(version)
+
+    def _migrate_into(self, database_url):
+        directory = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(directory, 'migrate.conf')
+        base.write_config(path, {
+            'DEFAULT': {'log_file': os.path.join(directory, 'migrate.log')},
+            'database': {'connection': database_url.render_as_string(
+                hide_password=False)}})
+        migrate(path)
+
+
 class MistralFixture(fixtures.Fixture):
     """``mistral-server --server api,engine,executor`` for one test.
 
@@ -228,15 +270,7 @@ class MistralFixture(fixtures.Fixture):
         path = os.path.join(self.directory, 'migrate.conf')
         base.write_config(path, self._config(
             database_url, os.path.join(self.directory, 'migrate.log')))
-        manage = os.path.join(VENV, 'bin', 'mistral-db-manage')
-        for command in (['upgrade', 'head'], ['populate']):
-            done = subprocess.run([manage, '--config-file', path, *command],
-                                  capture_output=True, text=True,
-                                  timeout=MIGRATE_TIMEOUT)
-            if done.returncode:
-                raise RuntimeError('mistral-db-manage %s failed (%s):\n%s'
-                                   % (' '.join(command), done.returncode,
-                                      done.stderr[-3000:]))
+        migrate(path)
 
     def start_again(self):
         """Start a stopped server again: same port, database and vhost."""
