@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Install and start what tacker-vimmon's tests and local run need from the
 # machine: Debian packages for RabbitMQ, PostgreSQL, MariaDB, the network
-# tools, and Graphviz and PlantUML (the documentation's diagrams), each
-# service started if it is not already serving; and Prometheus, which the
-# tests start themselves (its packaged daemon is kept from starting). Safe
-# to run again: it installs only what is missing and starts only what is
-# down.
+# tools, Graphviz and PlantUML (the documentation's diagrams) and what the
+# deployment tests run (Debian's uWSGI and its python3 plugin, Apache's
+# binary for devstack's proxy, systemd's tools, shellcheck, python3-venv
+# for .venv-deploy), each service started if it is not already serving;
+# and Prometheus, which the tests start themselves (its packaged daemon is
+# kept from starting). Safe to run again: it installs only what is missing
+# and starts only what is down.
 set -euo pipefail
 
 PACKAGES=(rabbitmq-server postgresql mariadb-server iproute2 iputils-ping
-          graphviz plantuml)
+          graphviz plantuml uwsgi-core uwsgi-plugin-python3 apache2-bin
+          systemd shellcheck python3-venv curl)
 
 log() { echo "install-deps: $*"; }
 

@@ -28,6 +28,10 @@ export PATH="$VENV/bin:$PATH"
 if [[ " ${SUITES[*]} " == *" functional "* ]]; then
     tools/keystone/setup-keystone-venv.sh ||
         { echo "run-tests: building .venv-keystone failed"; exit 1; }
+    # The deployment tests' virtualenv (tests/functional/deployment.py).
+    deploy_log=$(mktemp /tmp/tvm-make-venv-deploy.XXXXXX)
+    tools/make-venv.sh --deploy >"$deploy_log" 2>&1 ||
+        { tail -50 "$deploy_log"; echo "run-tests: building .venv-deploy failed"; exit 1; }
 fi
 
 passed=0

@@ -19,6 +19,12 @@ The configuration file comes from the environment::
 uWSGI: ``module = tacker_vimmon.wsgi.api:application``; gunicorn:
 ``gunicorn tacker_vimmon.wsgi.api:application``. The application is built
 once, at import, after the database schema is checked to be at head.
+
+A start-up check that fails (schema, keys, settings) raises
+ApplicationRefused, not SystemExit: a WSGI server would take the exit of
+one worker for a crash and start it again, for ever, where an exception
+while loading the application makes it give up (uWSGI with ``need-app``
+exits with status 22, which etc/systemd's unit does not restart).
 """
 
 import os
@@ -36,6 +42,10 @@ _LOCK = threading.Lock()
 _APPLICATION = None
 
 
+class ApplicationRefused(RuntimeError):
+    """A start-up check failed; the log says what to do."""
+
+
 def init_application():
     """Parse the configuration, check the schema, build the application."""
     global _APPLICATION
@@ -43,9 +53,15 @@ def init_application():
         if _APPLICATION is None:
             path = os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE)
             conf = vimmon_conf.prepare_service(['--config-file', path])
-            vimmon_conf.require_consistent_settings(conf)
-            migration.require_current_schema()
-            crypto.require_keys()
+            try:
+                vimmon_conf.require_consistent_settings(conf)
+                migration.require_current_schema()
+                crypto.require_keys()
+            except SystemExit as refused:
+                # The check has logged and printed why.
+                raise ApplicationRefused(
+                    'tacker-vimmon refused to start (status %s); see the '
+                    'message above' % refused.code) from None
             _APPLICATION = app.setup_app(conf)
     return _APPLICATION
 
