@@ -28,10 +28,12 @@ then unstacks and cleans and checks that nothing of the plugin is left.
 """
 
 import configparser
+import http.server
 import json
 import os
 import random
 import subprocess
+import threading
 
 import fixtures
 from oslo_utils import uuidutils
@@ -55,6 +57,36 @@ REACHABLE_TIMEOUT = 90
 EXECUTOR_THREADS = 48
 MISTRAL_SETTINGS = os.path.join(deployment.TOP, 'etc', 'mistral',
                                 'tacker-vimmon-mistral.conf')
+
+
+class _VersionDocument(http.server.BaseHTTPRequestHandler):
+    """The VIM's "Keystone": its version document, for the API check."""
+
+    def do_GET(self):
+        body = b'{"version": {"id": "v3.14", "status": "stable"}}'
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class VimApi(fixtures.Fixture):
+    """A VIM API on VIM_HOST (``auth_url``) that answers its version."""
+
+    def _setUp(self):
+        self.server = http.server.ThreadingHTTPServer((VIM_HOST, 0),
+                                                      _VersionDocument)
+        thread = threading.Thread(target=self.server.serve_forever,
+                                  name='vim-api', daemon=True)
+        thread.start()
+        self.addCleanup(self.server.server_close)
+        self.addCleanup(self.server.shutdown)
+        self.auth_url = 'http://%s:%d/v3' % (VIM_HOST,
+                                            self.server.server_port)
 
 
 def _read_ini(path):
@@ -127,8 +159,10 @@ class DevstackPluginTest(base.FunctionalTestCase):
             lines.append('disable_service mistral-event-engine')
         lines += plugins
         lines += ['', '[[post-config|$TACKER_VIMMON_CONF]]', '[vim]',
-                  # No Keystone at the VIM's address to check them.
+                  # The VIM's API answers its version document only: there
+                  # is no Keystone to prove its credentials.
                   'validate_credentials = False',
+                  '[credential_check]', 'interval = 0',
                   '[reconciler]', 'retry_after = 5']
         if mistral_port:
             lines += ['[[post-config|$MISTRAL_CONF_FILE]]', '[api]',
@@ -284,14 +318,15 @@ class DevstackPluginTest(base.FunctionalTestCase):
         self.assertTrue(low <= gid <= high, (low, high))
 
     def _register_and_wait_reachable(self, api_url):
+        vim_api = self.useFixture(VimApi())
         vim_file = os.path.join(self.root, 'vim.yaml')
         with open(vim_file, 'w') as vim:
-            vim.write('auth_url: http://%s:5000/v3\n'
+            vim.write('auth_url: %s\n'
                       'username: nfv_user\n'
                       'password: not-a-real-password\n'
                       'project_name: nfv\n'
                       'project_domain_name: Default\n'
-                      'user_domain_name: Default\n' % VIM_HOST)
+                      'user_domain_name: Default\n' % vim_api.auth_url)
         registered = json.loads(self._openstack(
             api_url, 'vim', 'register', '--config-file', vim_file,
             '--description', 'loopback', 'devstack-vim', '-f', 'json'))
