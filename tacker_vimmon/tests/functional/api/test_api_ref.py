@@ -41,7 +41,11 @@ SERVER = 'controller:9890'
 SAMPLE_HOSTS = ('192.0.2.10', '192.0.2.20')
 # Values that differ on every run: compared by presence and type only.
 VOLATILE = {'id', 'created_at', 'updated_at', 'last_check_in_at',
-            'timestamp', 'resource_id', 'action_id', 'since', 'rtt'}
+            'timestamp', 'resource_id', 'action_id', 'since', 'rtt',
+            # What the monitor has seen by the time the API answers depends
+            # on timing (its first report may come before the answer): only
+            # that the object is there is compared.
+            'monitor'}
 
 
 def _write_mode():
@@ -101,13 +105,13 @@ class TestApiReferenceSamples(monitoring.MonitoringTestCase):
 
     def _shape(self, value, volatile, key=None):
         """The value with each volatile one replaced by its type."""
+        if key in volatile and value is not None:
+            return '<%s>' % type(value).__name__
         if isinstance(value, dict):
             return {name: self._shape(item, volatile, name)
                     for name, item in value.items()}
         if isinstance(value, list):
             return [self._shape(item, volatile, key) for item in value]
-        if key in volatile and value is not None:
-            return '<%s>' % type(value).__name__
         return value
 
     def test_every_sample(self):
