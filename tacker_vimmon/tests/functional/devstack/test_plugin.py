@@ -28,12 +28,10 @@ then unstacks and cleans and checks that nothing of the plugin is left.
 """
 
 import configparser
-import http.server
 import json
 import os
 import random
 import subprocess
-import threading
 
 import fixtures
 from oslo_utils import uuidutils
@@ -41,6 +39,7 @@ import requests
 import sqlalchemy as sa
 
 from tacker_vimmon.tests import base as tests_base
+from tacker_vimmon.tests import http_endpoint
 from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import deployment
 from tacker_vimmon.tests.functional import mistral
@@ -59,34 +58,13 @@ MISTRAL_SETTINGS = os.path.join(deployment.TOP, 'etc', 'mistral',
                                 'tacker-vimmon-mistral.conf')
 
 
-class _VersionDocument(http.server.BaseHTTPRequestHandler):
-    """The VIM's "Keystone": its version document, for the API check."""
-
-    def do_GET(self):
-        body = b'{"version": {"id": "v3.14", "status": "stable"}}'
-        self.send_response(200)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 class VimApi(fixtures.Fixture):
     """A VIM API on VIM_HOST (``auth_url``) that answers its version."""
 
     def _setUp(self):
-        self.server = http.server.ThreadingHTTPServer((VIM_HOST, 0),
-                                                      _VersionDocument)
-        thread = threading.Thread(target=self.server.serve_forever,
-                                  name='vim-api', daemon=True)
-        thread.start()
-        self.addCleanup(self.server.server_close)
-        self.addCleanup(self.server.shutdown)
-        self.auth_url = 'http://%s:%d/v3' % (VIM_HOST,
-                                            self.server.server_port)
+        endpoint = http_endpoint.HttpEndpoint(status=200, address=VIM_HOST)
+        self.addCleanup(endpoint.close)
+        self.auth_url = 'http://%s:%d/v3' % (VIM_HOST, endpoint.port)
 
 
 def _read_ini(path):
