@@ -42,6 +42,7 @@ from oslo_log import log as logging
 
 from tacker_vimmon.action import outcome
 from tacker_vimmon.common import states
+from tacker_vimmon.common import threads
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ _RECV_SIZE = 4096
 # loads the system's CA bundle, which costs milliseconds.
 _MAX_CONTEXTS = 64
 _USER_AGENT = 'tacker-vimmon-monitor'
+# The checker's kernel thread name (common/threads.py).
+CHECK_THREAD = 'tvm-api-check'
 # HTTP statuses of an API that answers but wants credentials.
 _NEEDS_CREDENTIALS = (401, 403)
 
@@ -362,6 +365,7 @@ class ApiChecker:
             self._selector.unregister(check.sock)
 
     def _run(self):
+        threads.name_this_thread(CHECK_THREAD)
         try:
             while not self._closed:
                 try:

@@ -24,9 +24,11 @@ sets its event) or a check-in is due.
 A round is up to ``count`` echo requests ``interval`` seconds apart, each
 answered within ``timeout``. The first reply ends the round at once: the
 host answered, the rest of the round could say nothing more. A round with
-no reply ends ``timeout`` after its last request. The next round starts
-``interval`` after the previous one ended. Verdicts follow the rules of
-Verdict.
+no reply ends ``timeout`` after its last request. Rounds start one round
+length (``count`` x ``interval``) apart, or when the previous one ended if
+that is later: a host that answers costs one echo request per round, not
+one per interval. Verdicts follow the rules of Verdict; round_length and
+detection_window give the timing as formulas of the settings.
 
 Beside the echo rounds, a monitor whose settings ask for it has API
 checks (tacker_vimmon.action.apicheck: TCP, TLS, an HTTP GET), every
@@ -49,6 +51,7 @@ from oslo_log import log as logging
 from tacker_vimmon.action import apicheck
 from tacker_vimmon.action import outcome
 from tacker_vimmon.common import states
+from tacker_vimmon.common import threads
 
 LOG = logging.getLogger(__name__)
 
@@ -57,6 +60,13 @@ LOG = logging.getLogger(__name__)
 RESOLVER_THREADS = 4
 # The spread of the pause between two API checks of a monitor.
 API_JITTER = 0.1
+# The scheduler runs at most this often, everything due by then in one
+# pass: 2,000 monitors have some step due every fraction of a millisecond,
+# and a wake-up for each would cost more than the steps. A step is thus up
+# to this much late, never early.
+PASS_INTERVAL = 0.02
+# The scheduler's kernel thread name (common/threads.py).
+PROBING_THREAD = 'tvm-probing'
 
 
 class Verdict:
@@ -113,8 +123,9 @@ def decide(checks, icmp, api, icmp_blocked=False):
     :param icmp: the echo rounds' Verdict
     :param api: the API checks' Verdict, or None without API checks
     :param icmp_blocked: the API answered in a check that started after
-        ICMP last answered (or ICMP never did): ICMP is filtered, not the
-        host down
+        ICMP stopped answering (once its current run of failed rounds
+        began; or ICMP never answered): ICMP is filtered, not the host
+        down
 
     With ``both``, the API decides, and a failing ICMP makes the VIM
     UNREACHABLE only while it cannot be told from a host that went down
@@ -173,6 +184,8 @@ class Monitor:
 
     def __init__(self, where, settings, signal, api_target=None):
         self.where = where
+        # Parsed once: an address needs no lookup, ever.
+        self.address = where.host if where.is_address() else None
         self.settings = settings
         self.signal = signal
         recovery = getattr(settings, 'recovery_threshold', 1)
@@ -180,13 +193,18 @@ class Monitor:
         self.problems = ProblemLog(where.host)
         self.stopped = False
         self.round = 0
+        self.round_started = None
         self.in_round = False
         self.destination = None
+        self.destination_of = None
         self.sent = 0
         self.sent_at = {}
         self.round_problem = None
         self.rtt = None
         self.last_answer_at = None
+        # When the first failed round of the current run of failures
+        # started (None while ICMP answers).
+        self.icmp_failing_since = None
         self.checks = getattr(settings, 'checks', states.CHECKS_ICMP)
         self.api = (ApiState(api_target, Verdict(settings.failure_threshold,
                                                  recovery))
@@ -197,9 +215,13 @@ class Monitor:
         """Update status and reason from the checks; True if changed."""
         before = (self.status, self.reason)
         api = self.api
+        # Only a check started after ICMP stopped answering tells: one
+        # that answered between the host's last echo reply and its going
+        # down would otherwise make a dead host "ICMP blocked".
         blocked = api is not None and api.answered_started is not None and (
             self.last_answer_at is None
-            or api.answered_started > self.last_answer_at)
+            or (self.icmp_failing_since is not None
+                and api.answered_started >= self.icmp_failing_since))
         self.status, self.reason, self.detail = decide(
             self.checks, self.verdict, api.verdict if api else None,
             icmp_blocked=blocked)
@@ -253,6 +275,9 @@ class Engine:
     def __init__(self, prober, clock=time.monotonic, start=True,
                  checker=None):
         self._prober = prober
+        # The prober's receive thread hands over each batch of replies
+        # under one acquisition of this engine's lock.
+        prober.deliver = self._deliver_replies
         self._checker = checker
         self._clock = clock
         self._lock = threading.Condition()
@@ -314,12 +339,17 @@ class Engine:
             self._lock.notify()
 
     def _run(self):
+        threads.name_this_thread(PROBING_THREAD)
         with self._lock:
             while not self._closed:
+                began = self._clock()
                 self.run_due()
-                timeout = (self._heap[0][0] - self._clock()
-                           if self._heap else None)
-                if timeout is None or timeout > 0:
+                if not self._heap:
+                    self._lock.wait()
+                    continue
+                wake_at = max(self._heap[0][0], began + PASS_INTERVAL)
+                timeout = wake_at - self._clock()
+                if timeout > 0:
                     self._lock.wait(timeout)
 
     def run_due(self):
@@ -347,7 +377,7 @@ class Engine:
         monitor.in_round = False
         monitor.round += 1  # drops whatever the failed round scheduled
         self._end_requests(monitor)
-        self._at(now + monitor.settings.interval, self._start_round,
+        self._at(now + round_length(monitor.settings), self._start_round,
                  monitor)
 
     def next_due(self):
@@ -358,8 +388,9 @@ class Engine:
     def _start_round(self, monitor):
         if monitor.stopped:
             return
-        if monitor.where.is_address():
-            self._begin(monitor, monitor.where.host)
+        monitor.round_started = self._clock()
+        if monitor.address is not None:
+            self._begin(monitor, monitor.address)
         else:
             self._resolver.submit(self._resolve, monitor)
 
@@ -389,7 +420,10 @@ class Engine:
         monitor.sent = 0
         monitor.round_problem = None
         try:
-            monitor.destination = self._prober.destination(address)
+            if (monitor.destination is None
+                    or monitor.destination_of != address):
+                monitor.destination = self._prober.destination(address)
+                monitor.destination_of = address
         except OSError as error:
             monitor.round_problem = outcome.failed(error)
             self._end_round(monitor, answered=False)
@@ -421,6 +455,13 @@ class Engine:
             # Nothing left: no reply can come.
             self._end_round(monitor, answered=False)
 
+    def _deliver_replies(self, replies):
+        # On the prober's receive thread; _answered takes the lock again,
+        # which is re-entrant and so costs little.
+        with self._lock:
+            for on_reply, key, now in replies:
+                on_reply(key, now)
+
     def _answered(self, monitor, round_number, key, now):
         # On the prober's receive thread.
         with self._lock:
@@ -446,8 +487,11 @@ class Engine:
         problem = monitor.round_problem
         monitor.problems.note(problem.detail if problem else None)
         if answered:
+            monitor.icmp_failing_since = None
             monitor.verdict.observe(True)
         else:
+            if monitor.icmp_failing_since is None:
+                monitor.icmp_failing_since = monitor.round_started
             if problem is None:
                 problem = outcome.CheckResult(
                     False, states.REASON_TIMEOUT, 'no echo reply')
@@ -463,8 +507,10 @@ class Engine:
         # From the reply's own time when there is one: the scheduler's
         # clock may not have moved since it slept.
         now = self._clock() if now is None else now
-        self._at(now + monitor.settings.interval, self._start_round,
-                 monitor)
+        started = now if monitor.round_started is None else (
+            monitor.round_started)
+        self._at(max(started + round_length(monitor.settings), now),
+                 self._start_round, monitor)
 
     def _changed(self, monitor):
         if monitor.decide():
@@ -493,8 +539,8 @@ class Engine:
             return
         api.in_round = True
         api.started = self._clock()
-        if monitor.where.is_address():
-            self._api_begin(monitor, generation, monitor.where.host)
+        if monitor.address is not None:
+            self._api_begin(monitor, generation, monitor.address)
         else:
             self._resolver.submit(self._api_resolve, monitor, generation)
 
@@ -558,6 +604,31 @@ class Engine:
         if monitor.sent_at:
             self._prober.forget(list(monitor.sent_at))
             monitor.sent_at = {}
+
+
+def round_length(settings):
+    """Seconds from the start of one round to the start of the next."""
+    return settings.count * settings.interval
+
+
+def failed_round_length(settings):
+    """Seconds a round with no reply lasts: its last request's timeout."""
+    return (settings.count - 1) * settings.interval + settings.timeout
+
+
+def detection_window(settings):
+    """(earliest, latest) seconds from a host going down to UNREACHABLE.
+
+    The round under way when the host stopped answering was answered, so
+    the first failed round starts up to one round length later; then
+    ``failure_threshold`` failed rounds, back to back or one round length
+    apart, whichever is longer. Add the report to the conductor and the
+    scheduler's PASS_INTERVAL for what the API shows.
+    """
+    period = max(round_length(settings), failed_round_length(settings))
+    confirming = ((settings.failure_threshold - 1) * period
+                  + failed_round_length(settings))
+    return confirming, round_length(settings) + confirming
 
 
 def api_target_of(where, settings):

@@ -166,6 +166,7 @@ class Runtime:
         def report(status, **findings):
             for _attempt in range(REPORT_ATTEMPTS):
                 try:
+                    rpc.quiet_replies(self.transport)
                     return self.conductor.update_vim(
                         self.context, vim_id, status, action_id,
                         timeout=per_try, **findings)

@@ -50,11 +50,14 @@ vim_monitor_opts = [
     cfg.IntOpt(
         'probe_count', default=3, min=1, max=100,
         help=_('ICMP echo requests sent per probe round. A round succeeds '
-               'when any of them is answered.')),
+               'when any of them is answered, and sends no more after the '
+               'first reply.')),
     cfg.FloatOpt(
         'probe_interval', default=1.0, min=0.01,
-        help=_('Seconds between the echo requests of one round, and '
-               'between rounds.')),
+        help=_('Seconds between the echo requests of one round. Rounds '
+               'start probe_count x probe_interval seconds apart (later '
+               'when a round without a reply lasts longer), so a host that '
+               'answers gets one request per round.')),
     cfg.FloatOpt(
         'probe_timeout', default=1.0, min=0.01,
         help=_('Seconds to wait for the reply to each echo request.')),

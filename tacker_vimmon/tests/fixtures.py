@@ -148,7 +148,10 @@ class FakeIcmpSocket:
             raise self.fail_with
         self.sent.append((data, address))
 
-    def recv(self, size):
+    def setsockopt(self, level, option, value):
+        pass
+
+    def recvmsg(self, size, ancillary_size=0):
         raise BlockingIOError()
 
     def close(self):

@@ -24,6 +24,8 @@ itself, for the rest.
 
 import datetime
 import os
+import subprocess
+import sys
 import time
 
 import fixtures
@@ -38,6 +40,8 @@ from tacker_vimmon.tests.functional.api import api_server
 
 # Executor pool threads beyond one per monitor, for Mistral's own work.
 POOL_HEADROOM = 64
+# Where every VIM's auth_url points (register()).
+VIM_API_PORT = 5000
 
 
 class Stack(fixtures.Fixture):
@@ -51,11 +55,16 @@ class Stack(fixtures.Fixture):
     :param mistral_settings: False to run Mistral without the shipped
         settings (its defaults)
     :param engines: Mistral engine processes
+    :param vim_apis: serve every VIM's API (a version document on port
+        5000, as Keystone would): in each namespace host, and on 0.0.0.0
+        for the loopback ones, so that the API check passes
     """
 
     def __init__(self, vims, executors=1, conductors=1, netns_hosts=3,
-                 sections=None, mistral_settings=True, engines=1):
+                 sections=None, mistral_settings=True, engines=1,
+                 vim_apis=False):
         super().__init__()
+        self.vim_apis = vim_apis
         self.engines = engines
         self.mistral_settings = mistral_settings
         self.vims = vims
@@ -68,6 +77,10 @@ class Stack(fixtures.Fixture):
         guard = self.useFixture(netns.ProbeGuard())
         self.hosts = self.useFixture(netns.NetnsHosts(
             guard, self.netns_hosts)).hosts
+        if self.vim_apis:
+            for host in self.hosts:
+                self.useFixture(netns.NetnsServer(host, VIM_API_PORT))
+            self.useFixture(LoopbackApis())
         database = self.useFixture(base.RealDatabase('postgresql'))
         self.database_url = url = database.url.render_as_string(
             hide_password=False)
@@ -108,6 +121,27 @@ class Stack(fixtures.Fixture):
             for index in range(self.conductor_count)]
 
 
+class LoopbackApis(fixtures.Fixture):
+    """The loopback VIMs' APIs: one endpoint on 0.0.0.0, port 5000."""
+
+    def _setUp(self):
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'tacker_vimmon.tests.http_endpoint',
+             '--address', '0.0.0.0', '--port', str(VIM_API_PORT),  # noqa: S104
+             '--status', '300'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(self._stop)
+        if self.process.stdout.readline().strip() != 'listening':
+            raise RuntimeError('the loopback VIM API did not start: %s'
+                               % self.process.stderr.read()[-2000:])
+
+    def _stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
 class Operator:
     """What an operator does and sees, over HTTP."""
 
@@ -118,7 +152,7 @@ class Operator:
     def register(self, name, host):
         response = self.session.post(self.url + '/v1.0/vims', json={'vim': {
             'name': name, 'type': 'openstack',
-            'auth_url': 'http://%s:5000/v3' % host,
+            'auth_url': 'http://%s:%d/v3' % (host, VIM_API_PORT),
             'auth_cred': {'username': 'u', 'password': 'p'},
             'vim_project': {'name': 'nfv'}}}, timeout=120)
         response.raise_for_status()
@@ -270,6 +304,29 @@ def cpu_ticks(pids):
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def thread_ticks(pids, names):
+    """User plus system clock ticks of the processes' threads whose
+    kernel name (comm) is one of names.
+    """
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir('/proc/%d/task' % pid)
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open('/proc/%d/task/%s/comm' % (pid, task)) as comm:
+                    if comm.read().strip() not in names:
+                        continue
+                with open('/proc/%d/task/%s/stat' % (pid, task)) as stat:
+                    fields = stat.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
     return total
 
 

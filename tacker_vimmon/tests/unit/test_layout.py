@@ -38,6 +38,7 @@ ACTION_MAY_IMPORT = (
     'tacker_vimmon.common.exception',
     'tacker_vimmon.common.rpc',
     'tacker_vimmon.common.states',
+    'tacker_vimmon.common.threads',
     'tacker_vimmon.conductor.rpcapi',
     'tacker_vimmon.i18n',
 )

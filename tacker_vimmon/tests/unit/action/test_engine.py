@@ -133,24 +133,26 @@ class TestRounds(FakeProberEngine):
         self.assertEqual(R, monitor.status)
         self.assertTrue(signal.is_set())
         # The round is over: nothing more is sent until the next one,
-        # an interval later, and the request is forgotten.
+        # one round length (3 x 1 s) after this one started, and the
+        # request is forgotten.
         self.prober.forget.assert_called_once_with([(socket.AF_INET, 1)])
-        self.advance(1.01)
+        self.advance(2.99)
         self.assertEqual(1, len(self.sent))
-        self.advance(1.02)
-        self.assertEqual([0.0, 1.02], [s[0] for s in self.sent])
+        self.advance(3.0)
+        self.assertEqual([0.0, 3.0], [s[0] for s in self.sent])
 
     def test_unreachable_exactly_after_threshold_failed_rounds(self):
         monitor, signal = self.add()
-        # Round 1: requests at 0, 1, 2; over at 3. Round 2 from 4: at 4,
-        # 5, 6; over at 7, the second failed round.
-        self.advance(6.99)
-        self.assertEqual([0, 1, 2, 4, 5, 6], [s[0] for s in self.sent])
+        # Round 1: requests at 0, 1, 2; over at 3, when round 2 starts:
+        # at 3, 4, 5; over at 6, the second failed round.
+        self.advance(5.99)
+        self.assertEqual([0, 1, 2, 3, 4, 5], [s[0] for s in self.sent])
         self.assertIsNone(monitor.status)
         self.assertFalse(signal.is_set())
-        self.advance(7.0)
+        self.advance(6.0)
         self.assertEqual(U, monitor.status)
         self.assertTrue(signal.is_set())
+        self.assertEqual((6.0, 9.0), engine.detection_window(SETTINGS))
 
     def test_a_later_request_of_the_round_may_answer(self):
         monitor, _signal = self.add()
@@ -158,18 +160,20 @@ class TestRounds(FakeProberEngine):
         self.reply(2, at=2.5)
         self.assertEqual(R, monitor.status)
         self.advance(10.0)
-        # Rounds start an interval after the last one ended (at 2.5).
-        self.assertEqual(3.5, self.sent[3][0])
+        # Rounds start a round length apart, however early one ends:
+        # round 2 at 3 (unanswered: 3, 4, 5), round 3 when it ended, at 6.
+        self.assertEqual([3.0, 4.0, 5.0, 6.0],
+                         [s[0] for s in self.sent[3:7]])
 
     def test_late_or_stale_replies_do_not_count(self):
         monitor, _signal = self.add()
         self.advance(1.5)
         self.reply(0, at=1.5)  # 1.5 s after its request: timeout is 1
         self.assertIsNone(monitor.status)
-        self.advance(4.0)       # round 1 failed; round 2 began at 4
-        self.reply(1, at=4.0)   # a request of round 1
+        self.advance(3.0)       # round 1 failed; round 2 began at 3
+        self.reply(1, at=3.0)   # a request of round 1
         self.assertIsNone(monitor.status)
-        self.advance(7.0)
+        self.advance(6.0)
         self.assertEqual(U, monitor.status)
 
     def test_recovery_threshold_holds_off_a_single_answer(self):
@@ -179,12 +183,12 @@ class TestRounds(FakeProberEngine):
         self.advance(1.0)       # round 1 (request at 0) failed
         self.assertEqual(U, monitor.status)
         signal.clear()
-        self.advance(2.0)       # round 2: request at 2, answered
-        self.reply(1, at=2.1)
+        self.advance(1.0)       # round 2: request at 1, answered
+        self.reply(1, at=1.1)
         self.assertEqual(U, monitor.status)
         self.assertFalse(signal.is_set())
-        self.advance(3.1)       # round 3: request at 3.1, answered
-        self.reply(2, at=3.2)
+        self.advance(2.0)       # round 3: request at 2, answered
+        self.reply(2, at=2.1)
         self.assertEqual(R, monitor.status)
         self.assertTrue(signal.is_set())
 
@@ -348,8 +352,9 @@ class TestIcmpReasons(EngineWithChecks):
         self.assertEqual(1, len(self.sent))
         self.advance(3.0)
         self.assertEqual((U, 'timeout'), (monitor.status, monitor.reason))
-        self.advance(4.0)
-        self.reply(1, at=4.1)
+        # The next round started as that one ended.
+        self.assertEqual([2.0, 3.0], [s[0] for s in self.sent])
+        self.reply(1, at=3.1)
         self.assertEqual((R, 'ok'), (monitor.status, monitor.reason))
         details = monitor.details()
         self.assertAlmostEqual(0.1, details['rtt'])
@@ -397,6 +402,24 @@ class TestApiChecks(EngineWithChecks):
         # A failure below the threshold is checked again soon, not in 30 s.
         self.advance(self.clock.now + BOTH.interval)
         self.assertEqual(3, len(self.checker.checks))
+
+    def test_an_api_answer_before_the_host_went_down_is_no_alibi(self):
+        # The host answers ICMP, then an API check starts and answers,
+        # then the host goes down: the API answered after ICMP last did,
+        # but before ICMP stopped. Down, not filtered.
+        monitor, _signal = self.add(BOTH)
+        self.finish(0, ANSWERS)
+        # Every request answered at once, up to the next API check.
+        while len(self.checker.checks) < 2:
+            if len(self.sent) > self.echoes:
+                self.reply(self.echoes)
+                self.echoes += 1
+            self.advance(self.engine.next_due())
+        self.assertGreater(self.clock.now, BOTH.api_interval / 2)
+        self.finish(1, ANSWERS)
+        self.echo(False)
+        self.echo(False)
+        self.assertEqual((U, 'timeout'), (monitor.status, monitor.reason))
 
     def test_a_new_api_check_that_answers_makes_icmp_blocked(self):
         # A firewall starts dropping ICMP: down for a moment, then the
@@ -533,8 +556,13 @@ class TestManyTargets(base.TestCase):
         self.clock.now = 3.0
         self.engine.run_due()
         self.assertEqual([R, U] * 1000, [m.status for m in monitors])
-        # Every request was forgotten as its round ended.
-        self.assertEqual({}, self.prober._pending)
+        # Every request was forgotten as its round ended: what waits is
+        # the first request of every monitor's next round, sent at 3.
+        self.assertEqual(8000, len(sent))
+        self.assertEqual(2000, len(self.prober._pending))
+        self.assertEqual(min(self.prober._pending), (socket.AF_INET, max(
+            struct.unpack_from('!Q', data, 16)[0]
+            for data, _address in sent[:6000]) + 1))
 
     def test_same_sequence_different_counter_finds_its_own(self):
         first, _ = self._one('10.250.0.1')
