@@ -50,6 +50,7 @@ Probes only loopback and namespace hosts behind the guard route.
 
 import argparse
 import concurrent.futures
+import json
 import os
 import subprocess
 import sys
@@ -74,11 +75,15 @@ MISTRAL_TABLES = ('workflow_definitions_v2', 'workflow_executions_v2',
                   'delayed_calls_v2', 'scheduled_jobs_v2')
 
 
-def probe_settings():
-    """The [vim_monitor] defaults the monitors run with."""
+def probe_settings(overrides):
+    """The [vim_monitor] settings the monitors run with: the defaults
+    and overrides ({option: value}).
+    """
     conf = cfg.ConfigOpts()
     vim_monitor_conf.register_opts(conf)
     conf([], project='tacker-vimmon-bench')
+    for name, value in overrides.items():
+        conf.set_override(name, value, group='vim_monitor')
     return conf.vim_monitor
 
 
@@ -244,16 +249,22 @@ def run_ping_loop(args):
 
 
 def measure(args):
-    settings = probe_settings()
+    """(the table's figures, the sizing figures as numbers)"""
+    overrides = {'status_checks': args.checks}
+    if args.probe_interval is not None:
+        overrides['probe_interval'] = args.probe_interval
+    settings = probe_settings(overrides)
     stack = benchstack.Stack(args.vims, executors=args.executors,
                              netns_hosts=args.down,
                              mistral_settings=args.mistral_settings,
                              vim_apis=args.checks != 'icmp',
-                             sections={'vim_monitor': {
-                                 'status_checks': args.checks}})
+                             sections={'vim_monitor': overrides})
     started = time.monotonic()
     stack.setUp()
     figures = {}
+    sizing = {'vims': args.vims, 'executors': args.executors,
+              'probe_interval': settings.probe_interval,
+              'checks': args.checks}
     try:
         print('stack up in %.0f s' % benchstack.elapsed_since(started),
               flush=True)
@@ -297,9 +308,17 @@ def measure(args):
         for name, percent in cpu.items():
             figures['CPU %s (%% of a core)' % name] = percent
         figures['CPU whole system (% of a core)'] = sum(cpu.values())
+        sizing.update(
+            whole_cpu=sum(cpu.values()), echo_rate=echo_rate,
+            probing_cpu=probing_cpu,
+            executor_cpu=[percent for name, percent in cpu.items()
+                          if name.startswith('executor')],
+            executor_rss=[], executor_threads=[])
         per_executor = max(1, len(posted) // args.executors)
         for index, ((rss, threads), (rss0, _threads0)) in enumerate(
                 zip(executor_memory(stack), empty, strict=True)):
+            sizing['executor_rss'].append(rss)
+            sizing['executor_threads'].append(threads)
             figures['executor %d RSS MiB / threads' % (index + 1)] = (
                 '%.0f / %d' % (rss, threads))
             figures['executor %d growth per VIM (MiB)' % (index + 1)] = (
@@ -348,7 +367,7 @@ def measure(args):
                 '%.0fx' % (ping_per_echo / max(engine_per_echo, 1e-9)))
     finally:
         stack.cleanUp()
-    return figures
+    return figures, sizing
 
 
 def actions_exited(stack, ids, deadline):
@@ -402,6 +421,12 @@ def main():
     parser.add_argument('--no-ping-baseline', dest='ping_baseline',
                         action='store_false')
     # The --ping-loop child of --ping-baseline.
+    parser.add_argument('--probe-interval', type=float,
+                        help='[vim_monitor] probe_interval (default: '
+                        "tacker-vimmon's)")
+    parser.add_argument('--json', metavar='FILE',
+                        help='also write the figures, and the sizing '
+                        'figures as numbers, to FILE (for plot_sizing.py)')
     parser.add_argument('--ping-loop', action='store_true',
                         help=argparse.SUPPRESS)
     parser.add_argument('--count', help=argparse.SUPPRESS)
@@ -415,12 +440,16 @@ def main():
     if args.ping_baseline is None:
         args.ping_baseline = args.vims <= 500
     os.environ['TVM_REQUIRE_SERVICES'] = '1'
-    figures = measure(args)
+    figures, sizing = measure(args)
     benchstack.print_table(
         'measure (%d VIMs, %d executor(s), %s)' % (
             args.vims, args.executors, 'shipped Mistral settings'
             if args.mistral_settings else "Mistral's defaults"),
         [(name, {'value': value}) for name, value in figures.items()])
+    if args.json:
+        with open(args.json, 'w') as output:
+            json.dump({'figures': figures, 'sizing': sizing}, output,
+                      indent=1, sort_keys=True)
 
 
 if __name__ == '__main__':
