@@ -471,7 +471,8 @@ class Engine:
             sent = monitor.sent_at.get(key)
             if sent is None or now - sent > monitor.settings.timeout:
                 return
-            monitor.rtt = now - sent
+            # Never below 0: the kernel's clock and ours are read apart.
+            monitor.rtt = max(0.0, now - sent)
             monitor.last_answer_at = now
             self._end_round(monitor, answered=True, now=now)
 

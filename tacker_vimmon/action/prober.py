@@ -138,10 +138,36 @@ def checksum(data):
     return ~total & 0xffff
 
 
+# A raw socket gets every ICMP message the host receives, our own echo
+# requests to local addresses included; the kernel drops all but echo
+# replies for us (Linux's ICMP_FILTER and ICMP6_FILTER: a set bit blocks
+# that type).
+_SOL_RAW = 255
+_ICMP_FILTER = 1
+_ICMP6_FILTER = 1
+
+
+def _only_echo_replies(sock, family):
+    if family is _IPV4:
+        blocked = struct.pack('=I', 0xffffffff & ~(1 << ICMP_ECHO_REPLY))
+        sock.setsockopt(_SOL_RAW, _ICMP_FILTER, blocked)
+    else:
+        words = [0xffffffff] * 8
+        words[ICMPV6_ECHO_REPLY >> 5] &= ~(1 << (ICMPV6_ECHO_REPLY & 31))
+        sock.setsockopt(socket.IPPROTO_ICMPV6, _ICMP6_FILTER,
+                        struct.pack('=8I', *words))
+
+
 def _open(family, kind):
     sock_type = socket.SOCK_DGRAM if kind == 'dgram' else socket.SOCK_RAW
     sock = socket.socket(family.family, sock_type, family.protocol)
     sock.setblocking(False)
+    if kind == 'raw':
+        try:
+            _only_echo_replies(sock, family)
+        except OSError as error:
+            # Replies are still told from the rest, in _dispatch.
+            LOG.debug('No ICMP type filter on the raw socket: %s', error)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
@@ -200,7 +226,8 @@ class _Probe:
             sent = self.sent_at.pop(key, None)
             if sent is None or now > self.deadline[key]:
                 return
-            self.rtts.append(now - sent)
+            # Never below 0: the kernel's clock and ours are read apart.
+            self.rtts.append(max(0.0, now - sent))
             self._check_done()
 
     def not_sent(self):
@@ -379,11 +406,13 @@ class Prober:
         # Under probe.lock, which the reply handler takes too: a reply
         # that comes at once waits until its request is written down.
         with probe.lock:
+            # Before sending: on a local address the kernel receives (and
+            # stamps) the reply before sendto() returns.
+            now = time.monotonic()
             try:
                 key = self.send(destination, probe.answered)
             except OSError as error:
                 return error
-            now = time.monotonic()
             probe.sent_at[key] = now
             probe.deadline[key] = now + timeout
         return key

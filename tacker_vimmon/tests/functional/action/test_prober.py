@@ -52,6 +52,33 @@ class TestLoopback(ProberTestCase):
             self.assertTrue(result.reachable)
             self.assertIsNone(result.error)
 
+    def test_a_raw_socket_hears_only_echo_replies_and_times_them(self):
+        # The kernel filter drops every other ICMP message (our own
+        # requests to loopback among them), and the kernel's receive time
+        # gives a round-trip time that cannot be below zero.
+        raw = prober.Prober('raw')
+        self.addCleanup(raw.close)
+        dispatched = []
+        real_dispatch = raw._dispatch
+
+        def counting(family, data, now, replies=None):
+            # IPv4 raw messages start with the IP header.
+            start = (data[0] & 0x0f) * 4 if family is prober._IPV4 else 0
+            dispatched.append(data[start])
+            return real_dispatch(family, data, now, replies)
+
+        raw._dispatch = counting
+        for address in ('127.0.0.1', '::1'):
+            result = raw.probe(address, count=3, interval=0.05, timeout=1.0)
+            self.assertEqual(3, result.received, address)
+            self.assertTrue(all(0 <= rtt < 0.5 for rtt in result.rtts),
+                            result.rtts)
+        # Other echo replies of this host may come too (a raw socket
+        # hears them all), but no request and nothing else.
+        self.assertGreaterEqual(len(dispatched), 6)
+        self.assertEqual({prober.ICMP_ECHO_REPLY, prober.ICMPV6_ECHO_REPLY},
+                         set(dispatched))
+
     def test_many_threads_share_one_prober(self):
         # Each thread gets its own replies: 40 probes at once, of 3
         # requests each, to 40 loopback addresses.
