@@ -188,9 +188,13 @@ class _Check:
     def start(self):
         family = socket.AF_INET6 if ':' in self.address else socket.AF_INET
         try:
-            sockaddr = socket.getaddrinfo(
-                self.address, self.target.port, family, socket.SOCK_STREAM,
-                0, socket.AI_NUMERICHOST)[0][4]
+            if family == socket.AF_INET:
+                sockaddr = (self.address, self.target.port)
+            else:
+                # getaddrinfo fills in the scope id of "fe80::1%eth0".
+                sockaddr = socket.getaddrinfo(
+                    self.address, self.target.port, family,
+                    socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)[0][4]
             self.sock = socket.socket(family, socket.SOCK_STREAM)
             self.sock.setblocking(False)
             code = self.sock.connect_ex(sockaddr)
@@ -332,8 +336,12 @@ class ApiChecker:
     def check(self, address, target, timeout, on_done):
         """Check target (an ApiTarget) at address, within timeout."""
         with self._lock:
+            # One wake-up for checks asked for together: the thread takes
+            # every waiting one when it wakes.
+            idle = not self._new
             self._new.append((address, target, timeout, on_done))
-        self._wake()
+        if idle:
+            self._wake()
 
     def close(self):
         self._closed = True
