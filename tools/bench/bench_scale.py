@@ -258,13 +258,14 @@ def measure(args):
                              netns_hosts=args.down,
                              mistral_settings=args.mistral_settings,
                              vim_apis=args.checks != 'icmp',
+                             icmp_socket=args.icmp_socket,
                              sections={'vim_monitor': overrides})
     started = time.monotonic()
     stack.setUp()
     figures = {}
     sizing = {'vims': args.vims, 'executors': args.executors,
               'probe_interval': settings.probe_interval,
-              'checks': args.checks}
+              'checks': args.checks, 'icmp_socket': args.icmp_socket}
     try:
         print('stack up in %.0f s' % benchstack.elapsed_since(started),
               flush=True)
@@ -412,6 +413,12 @@ def main():
                         help='[vim_monitor] status_checks (default both, '
                         "tacker-vimmon's default); unless icmp, every VIM "
                         'serves a version document for the API check')
+    parser.add_argument('--icmp-socket', default='dgram',
+                        choices=('dgram', 'raw'),
+                        help="the executors' [vim_monitor] icmp_socket "
+                        '(default dgram, as the devstack plugin deploys '
+                        "them: this machine's net.ipv4.ping_group_range is "
+                        'opened to root for the run, then put back)')
     parser.add_argument('--mistral-defaults', dest='mistral_settings',
                         action='store_false', default=True,
                         help="Mistral's own defaults instead of the shipped"
@@ -442,8 +449,9 @@ def main():
     os.environ['TVM_REQUIRE_SERVICES'] = '1'
     figures, sizing = measure(args)
     benchstack.print_table(
-        'measure (%d VIMs, %d executor(s), %s)' % (
-            args.vims, args.executors, 'shipped Mistral settings'
+        'measure (%d VIMs, %d executor(s), %s ICMP sockets, %s)' % (
+            args.vims, args.executors, args.icmp_socket,
+            'shipped Mistral settings'
             if args.mistral_settings else "Mistral's defaults"),
         [(name, {'value': value}) for name, value in figures.items()])
     if args.json:

@@ -58,12 +58,16 @@ class Stack(fixtures.Fixture):
     :param vim_apis: serve every VIM's API (a version document on port
         5000, as Keystone would): in each namespace host, and on 0.0.0.0
         for the loopback ones, so that the API check passes
+    :param icmp_socket: the executors' [vim_monitor] icmp_socket; with
+        'dgram', this machine's net.ipv4.ping_group_range is widened to
+        their group for the run, as the devstack plugin does
     """
 
     def __init__(self, vims, executors=1, conductors=1, netns_hosts=3,
                  sections=None, mistral_settings=True, engines=1,
-                 vim_apis=False):
+                 vim_apis=False, icmp_socket='auto'):
         super().__init__()
+        self.icmp_socket = icmp_socket
         self.vim_apis = vim_apis
         self.engines = engines
         self.mistral_settings = mistral_settings
@@ -90,8 +94,11 @@ class Stack(fixtures.Fixture):
         self.monitor_config = config = os.path.join(
             self.useFixture(fixtures.TempDir()).path,
             'tacker-vimmon-monitor.conf')
+        if self.icmp_socket == 'dgram':
+            self.useFixture(PingGroupRange(os.getgid()))
         base.write_config(config, {
-            'DEFAULT': {'transport_url': transport_url}})
+            'DEFAULT': {'transport_url': transport_url},
+            'vim_monitor': {'icmp_socket': self.icmp_socket}})
         per_executor = -(-self.vims // self.executor_count)
         self.mistral = self.useFixture(mistral.MistralFixture(
             thread_pool_size=per_executor + POOL_HEADROOM,
@@ -119,6 +126,37 @@ class Stack(fixtures.Fixture):
             transport_url, url, 'bench-conductor-%d' % index,
             upgrade=False, conf=conductor_conf))
             for index in range(self.conductor_count)]
+
+
+class PingGroupRange(fixtures.Fixture):
+    """This machine's net.ipv4.ping_group_range opened to one group.
+
+    What the devstack plugin does for Mistral's executor, so that its
+    monitors probe with unprivileged ICMP sockets, whose replies the kernel
+    sorts by socket: with raw sockets every executor on the host reads
+    every other executor's replies too. The value found is put back.
+    """
+
+    PATH = '/proc/sys/net/ipv4/ping_group_range'
+
+    def __init__(self, gid):
+        super().__init__()
+        self.gid = gid
+
+    def _setUp(self):
+        with open(self.PATH) as current:
+            found = current.read().split()
+        low, high = map(int, found)
+        if low <= self.gid <= high:
+            return
+        self.addCleanup(self._write, ' '.join(found))
+        if low > high:
+            low = high = self.gid
+        self._write('%d %d' % (min(low, self.gid), max(high, self.gid)))
+
+    def _write(self, value):
+        with open(self.PATH, 'w') as sysctl:
+            sysctl.write(value + '\n')
 
 
 class LoopbackApis(fixtures.Fixture):

@@ -30,8 +30,24 @@ def load(paths):
     for path in paths:
         with open(path) as source:
             runs.append(json.load(source)['sizing'])
-    return sorted(runs, key=lambda run: (run['probe_interval'], run['vims'],
+    for run in runs:
+        # Runs from before bench_scale.py --icmp-socket probed with raw
+        # sockets.
+        run.setdefault('icmp_socket', 'raw')
+    return sorted(runs, key=lambda run: (run['icmp_socket'],
+                                         run['probe_interval'], run['vims'],
                                          run['executors']))
+
+
+def series(runs):
+    """(label, runs) for each line of the plot: one per probe interval
+    and socket kind."""
+    kinds = sorted({(run['probe_interval'], run['icmp_socket'])
+                    for run in runs})
+    return [('probe interval %g s, %s sockets' % kind,
+             [run for run in runs
+              if (run['probe_interval'], run['icmp_socket']) == kind])
+            for kind in kinds]
 
 
 def per_executor(run, key):
@@ -40,12 +56,14 @@ def per_executor(run, key):
 
 
 def table(runs):
-    header = ('VIMs', 'executors', 'probe interval (s)', 'echo requests/s',
+    header = ('VIMs', 'executors', 'probe interval (s)', 'ICMP sockets',
+              'echo requests/s',
               'CPU per executor (% of a core)',
               'CPU whole system (% of a core)', 'RSS per executor (MiB)',
               'threads per executor')
     rows = [(str(run['vims']), str(run['executors']),
-             '%g' % run['probe_interval'], '%.0f' % run['echo_rate'],
+             '%g' % run['probe_interval'], run['icmp_socket'],
+             '%.0f' % run['echo_rate'],
              '%.1f' % per_executor(run, 'executor_cpu'),
              '%.1f' % run['whole_cpu'],
              '%.0f' % per_executor(run, 'executor_rss'),
@@ -55,9 +73,10 @@ def table(runs):
               for column in zip(header, *rows, strict=True)]
     rule = ' '.join('=' * width for width in widths)
     lines = [rule, ' '.join(cell.ljust(width) for cell, width in
-                            zip(header, widths, strict=True)), rule]
+                            zip(header, widths, strict=True)).rstrip(), rule]
     lines += [' '.join(cell.ljust(width) for cell, width in
-                       zip(row, widths, strict=True)) for row in rows]
+                       zip(row, widths, strict=True)).rstrip()
+              for row in rows]
     return '\n'.join(lines + [rule])
 
 
@@ -68,10 +87,8 @@ def plot(runs, png):
 
     figure, (cpu_axes, memory_axes) = pyplot.subplots(
         1, 2, figsize=(10, 4), dpi=100)
-    for interval in sorted({run['probe_interval'] for run in runs}):
-        these = [run for run in runs if run['probe_interval'] == interval]
+    for label, these in series(runs):
         vims = [run['vims'] for run in these]
-        label = 'probe interval %g s' % interval
         cpu_axes.plot(vims, [run['whole_cpu'] for run in these], 'o-',
                       label='whole system, ' + label)
         cpu_axes.plot(vims, [per_executor(run, 'executor_cpu')

@@ -154,6 +154,7 @@ class TestSignals(monitoring.MonitoringTestCase):
             message='Prometheus to see the VIM REACHABLE')
         self.assertEqual(('scraped', 'noauth-project', 'tacker-vimmon-api'),
                          (labels['name'], labels['project'], labels['job']))
+        self.capture_metrics(vim['id'], 'metrics-excerpt-reachable')
         host.set_down()
         base.wait_for(lambda: shows('UNREACHABLE'), SCRAPE_BOUND,
                       interval=0.5,
@@ -170,9 +171,9 @@ class TestSignals(monitoring.MonitoringTestCase):
         self.assertGreaterEqual(reports, 2)
         self.assertEqual([1.0], [value for _l, value in server.query(
             'tacker_vimmon_vims{status="UNREACHABLE"}')])
-        self.capture_metrics(vim['id'])
+        self.capture_metrics(vim['id'], 'metrics-excerpt')
 
-    def capture_metrics(self, vim_id):
+    def capture_metrics(self, vim_id, name):
         """What a curl of both endpoints shows, the VIM's lines."""
         api = requests.get(self.api.url + '/metrics', timeout=10).text
         conductor = requests.get('http://127.0.0.1:%d/metrics'
@@ -186,4 +187,4 @@ class TestSignals(monitoring.MonitoringTestCase):
                                       'tacker_vimmon_status_changes_total',
                                       'tacker_vimmon_report_duration_'
                                       'seconds_count'))]
-        self.capture('metrics-excerpt', {'lines': lines})
+        self.capture(name, {'lines': lines})
