@@ -28,7 +28,10 @@ import kombu.exceptions
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from tacker_vimmon.common import threads
+
 LOG = logging.getLogger(__name__)
+HEARTBEAT_THREAD = 'tvm-heartbeat'
 # The broker being away, expected and said in one line; anything else is
 # logged with its traceback. (oslo.messaging lets kombu's errors through
 # when it cannot open a new connection.)
@@ -79,6 +82,7 @@ class Heartbeat:
             return min(self._intervals.values(), default=None)
 
     def _run(self):
+        threads.name_this_thread(HEARTBEAT_THREAD)
         while True:
             period = self._period()
             # With no monitor left, wait for the next one to arrive.

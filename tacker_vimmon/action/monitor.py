@@ -27,8 +27,13 @@ from tacker_vimmon.action import loop
 from tacker_vimmon.action import runtime as monitor_runtime
 from tacker_vimmon.action import target as probe_target
 from tacker_vimmon.common import exception
+from tacker_vimmon.common import threads
 
 LOG = logging.getLogger(__name__)
+
+# The kernel name of a Mistral pool thread while it runs a monitor (its
+# check-ins and reports), for top -H and the benchmarks.
+MONITOR_THREAD = 'tvm-monitor'
 
 
 class VimMonitorAction(actions.Action):
@@ -65,10 +70,11 @@ class VimMonitorAction(actions.Action):
         runtime.heartbeat.add(self.action_id, settings.heartbeat_interval)
         verdict = engine.add(where, settings, wakeup)
         try:
-            return loop.MonitorLoop(
-                self.vim_id, self.action_id, verdict=verdict,
-                report=runtime.reporter(self.vim_id, self.action_id),
-                settings=settings, wakeup=wakeup).run()
+            with threads.thread_named(MONITOR_THREAD):
+                return loop.MonitorLoop(
+                    self.vim_id, self.action_id, verdict=verdict,
+                    report=runtime.reporter(self.vim_id, self.action_id),
+                    settings=settings, wakeup=wakeup).run()
         finally:
             engine.remove(verdict)
             runtime.heartbeat.remove(self.action_id)

@@ -29,6 +29,7 @@ from oslo_messaging._drivers import common as driver_common
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 
 from tacker_vimmon.common import context as vimmon_context
+from tacker_vimmon.common import threads
 from tacker_vimmon.i18n import _
 
 LOG = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ def stop_taking_calls(server):
 # How long the reply reader of a quiet_replies() transport waits for a
 # frame before it looks whether it must stop (stop() also wakes it).
 REPLY_POLL_TIMEOUT = 1.0
+# The kernel name of that reader's thread.
+REPLY_THREAD = 'tvm-rpc-replies'
 
 
 class _QuietReplyWaiter(amqpdriver.ReplyWaiter):
@@ -131,6 +134,7 @@ class _QuietReplyWaiter(amqpdriver.ReplyWaiter):
     """
 
     def poll(self):
+        threads.name_this_thread(REPLY_THREAD)
         while not self._thread_exit_event.is_set():
             try:
                 self.conn.consume(timeout=REPLY_POLL_TIMEOUT)

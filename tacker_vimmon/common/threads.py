@@ -18,6 +18,7 @@ process. The probing engine's threads name themselves (``top -H``, ``ps
 the benchmarks, can tell what they cost from what Mistral's threads do.
 """
 
+import contextlib
 import ctypes
 import ctypes.util
 
@@ -26,17 +27,48 @@ from oslo_log import log as logging
 LOG = logging.getLogger(__name__)
 
 _PR_SET_NAME = 15
+_PR_GET_NAME = 16
 # The kernel keeps 15 characters and a NUL.
 MAX_NAME = 15
 _libc = None
 
 
+def _prctl():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
+    return _libc.prctl
+
+
 def name_this_thread(name):
     """Give the calling thread's kernel task this name; best effort."""
-    global _libc
     try:
-        if _libc is None:
-            _libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
-        _libc.prctl(_PR_SET_NAME, name[:MAX_NAME].encode(), 0, 0, 0)
+        _prctl()(_PR_SET_NAME, name[:MAX_NAME].encode(), 0, 0, 0)
     except (OSError, AttributeError) as error:
         LOG.debug('Could not name thread %s: %s', name, error)
+
+
+def this_thread_name():
+    """The calling thread's kernel name, or None when it cannot be read."""
+    buffer = ctypes.create_string_buffer(MAX_NAME + 1)
+    try:
+        _prctl()(_PR_GET_NAME, buffer, 0, 0, 0)
+    except (OSError, AttributeError):
+        return None
+    return buffer.value.decode(errors='replace')
+
+
+@contextlib.contextmanager
+def thread_named(name):
+    """The calling thread carries name while the block runs.
+
+    For work that runs on a thread that is not ours (a Mistral pool
+    thread): its own name is put back afterwards.
+    """
+    previous = this_thread_name()
+    name_this_thread(name)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            name_this_thread(previous)

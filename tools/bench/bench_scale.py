@@ -63,8 +63,11 @@ import sqlalchemy as sa
 
 from tacker_vimmon.action import apicheck
 from tacker_vimmon.action import engine as probing_engine
+from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop as monitor_loop
+from tacker_vimmon.action import monitor
 from tacker_vimmon.action import prober
+from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 
 # Keeps the list reads light while watching 2,000 VIMs.
@@ -172,13 +175,35 @@ def executor_memory(stack):
 # The probing engine's threads in each executor (common/threads.py).
 PROBING_THREADS = (probing_engine.PROBING_THREAD, prober.RECEIVE_THREAD,
                    apicheck.CHECK_THREAD)
+# The executors' threads by what they do, by kernel name; the rest are
+# Mistral's and oslo.messaging's (its RPC server, the broker heartbeats).
+THREAD_GROUPS = (
+    ('probing', PROBING_THREADS),
+    ('monitors', (monitor.MONITOR_THREAD,)),
+    ('RPC replies', (rpc.REPLY_THREAD,)),
+    ('heartbeat', (heartbeat.HEARTBEAT_THREAD,)),
+)
 
 
-def probing_ticks(stack):
-    """CPU ticks so far of the executors' probing engine threads."""
+def executor_thread_ticks(stack):
+    """{kernel name: CPU ticks so far} of the executors' threads."""
     pids = [pid for executor in stack.mistral.executors
             for pid in benchstack.process_tree(executor.pid)]
-    return benchstack.thread_ticks(pids, PROBING_THREADS)
+    return benchstack.ticks_by_thread_name(pids)
+
+
+def thread_groups_cpu(before, after, seconds, executors_cpu):
+    """{group: % of a core} of the executors' threads between two
+    executor_thread_ticks(); 'Mistral and the rest' is what is left of
+    executors_cpu, their whole share.
+    """
+    per_second = os.sysconf('SC_CLK_TCK') * seconds
+    shares = {group: 100.0 * sum(after[name] - before[name]
+                                 for name in names) / per_second
+              for group, names in THREAD_GROUPS}
+    shares['Mistral and the rest'] = max(
+        0.0, executors_cpu - sum(shares.values()))
+    return shares
 
 
 def mistral_rows(stack):
@@ -293,16 +318,22 @@ def measure(args):
               % (len(posted), figures['registrations/s']), flush=True)
 
         echoes = echo_requests_sent()
-        probing = probing_ticks(stack)
+        ticks = executor_thread_ticks(stack)
         begun = time.monotonic()
         cpu = benchstack.CpuMeter(benchstack.process_groups(stack)).measure(
             args.steady)
         took = benchstack.elapsed_since(begun)
         echo_rate = (echo_requests_sent() - echoes) / took
-        probing_cpu = 100.0 * (probing_ticks(stack) - probing) / (
-            os.sysconf('SC_CLK_TCK') * took)
+        executors_cpu = sum(percent for name, percent in cpu.items()
+                            if name.startswith('executor'))
+        by_group = thread_groups_cpu(ticks, executor_thread_ticks(stack),
+                                     took, executors_cpu)
+        probing_cpu = by_group['probing']
         figures['echo requests/s'] = '%.0f' % echo_rate
         figures['CPU probing threads (% of a core)'] = '%.1f' % probing_cpu
+        figures['executors\' CPU by thread (% of a core)'] = ', '.join(
+            '%s %.1f' % (group, percent)
+            for group, percent in by_group.items())
         engine_per_echo = 1e4 * probing_cpu / max(echo_rate, 1e-9)
         figures['probing threads CPU per echo request (us)'] = '%.1f' % (
             engine_per_echo)
@@ -311,7 +342,7 @@ def measure(args):
         figures['CPU whole system (% of a core)'] = sum(cpu.values())
         sizing.update(
             whole_cpu=sum(cpu.values()), echo_rate=echo_rate,
-            probing_cpu=probing_cpu,
+            probing_cpu=probing_cpu, executor_threads_cpu=by_group,
             executor_cpu=[percent for name, percent in cpu.items()
                           if name.startswith('executor')],
             executor_rss=[], executor_threads=[])

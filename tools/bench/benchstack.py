@@ -22,6 +22,7 @@ take down, and loopback addresses 127.x.y.z, which this machine answers
 itself, for the rest.
 """
 
+import collections
 import datetime
 import os
 import subprocess
@@ -345,11 +346,11 @@ def cpu_ticks(pids):
     return total
 
 
-def thread_ticks(pids, names):
-    """User plus system clock ticks of the processes' threads whose
-    kernel name (comm) is one of names.
+def ticks_by_thread_name(pids):
+    """{kernel name (comm): user plus system clock ticks} of the
+    processes' threads, summed over the threads of each name.
     """
-    total = 0
+    ticks = collections.Counter()
     for pid in pids:
         try:
             tasks = os.listdir('/proc/%d/task' % pid)
@@ -357,15 +358,14 @@ def thread_ticks(pids, names):
             continue
         for task in tasks:
             try:
-                with open('/proc/%d/task/%s/comm' % (pid, task)) as comm:
-                    if comm.read().strip() not in names:
-                        continue
                 with open('/proc/%d/task/%s/stat' % (pid, task)) as stat:
-                    fields = stat.read().rsplit(')', 1)[1].split()
+                    head, rest = stat.read().rsplit(')', 1)
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])
-    return total
+            fields = rest.split()
+            ticks[head.split('(', 1)[1]] += int(fields[11]) + int(fields[12])
+    return ticks
+
 
 
 def memory_and_threads(pids):
