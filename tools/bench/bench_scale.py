@@ -177,6 +177,9 @@ PROBING_THREADS = (probing_engine.PROBING_THREAD, prober.RECEIVE_THREAD,
                    apicheck.CHECK_THREAD)
 # The executors' threads by what they do, by kernel name; the rest are
 # Mistral's and oslo.messaging's (its RPC server, the broker heartbeats).
+# A thread inherits the name of the thread that started it, so the broker
+# connections' heartbeat threads that a monitor's first call starts count
+# with the monitors: part of what their calls cost.
 THREAD_GROUPS = (
     ('probing', PROBING_THREADS),
     ('monitors', (monitor.MONITOR_THREAD,)),
