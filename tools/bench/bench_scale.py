@@ -327,10 +327,10 @@ def measure(args):
             args.steady)
         took = benchstack.elapsed_since(begun)
         echo_rate = (echo_requests_sent() - echoes) / took
-        executors_cpu = sum(percent for name, percent in cpu.items()
-                            if name.startswith('executor'))
+        executor_cpu = [percent for name, percent in cpu.items()
+                        if name.startswith('executor')]
         by_group = thread_groups_cpu(ticks, executor_thread_ticks(stack),
-                                     took, executors_cpu)
+                                     took, sum(executor_cpu))
         probing_cpu = by_group['probing']
         figures['echo requests/s'] = '%.0f' % echo_rate
         figures['CPU probing threads (% of a core)'] = '%.1f' % probing_cpu
@@ -346,8 +346,7 @@ def measure(args):
         sizing.update(
             whole_cpu=sum(cpu.values()), echo_rate=echo_rate,
             probing_cpu=probing_cpu, executor_threads_cpu=by_group,
-            executor_cpu=[percent for name, percent in cpu.items()
-                          if name.startswith('executor')],
+            executor_cpu=executor_cpu,
             executor_rss=[], executor_threads=[])
         per_executor = max(1, len(posted) // args.executors)
         for index, ((rss, threads), (rss0, _threads0)) in enumerate(

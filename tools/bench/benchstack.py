@@ -367,7 +367,6 @@ def ticks_by_thread_name(pids):
     return ticks
 
 
-
 def memory_and_threads(pids):
     """(RSS in MiB, threads) summed over the processes."""
     rss_kib = threads = 0

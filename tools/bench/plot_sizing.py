@@ -30,10 +30,6 @@ def load(paths):
     for path in paths:
         with open(path) as source:
             runs.append(json.load(source)['sizing'])
-    for run in runs:
-        # Runs from before bench_scale.py --icmp-socket probed with raw
-        # sockets.
-        run.setdefault('icmp_socket', 'raw')
     return sorted(runs, key=lambda run: (run['icmp_socket'],
                                          run['probe_interval'], run['vims'],
                                          run['executors']))
@@ -72,12 +68,12 @@ def table(runs):
     widths = [max(len(cell) for cell in column)
               for column in zip(header, *rows, strict=True)]
     rule = ' '.join('=' * width for width in widths)
-    lines = [rule, ' '.join(cell.ljust(width) for cell, width in
-                            zip(header, widths, strict=True)).rstrip(), rule]
-    lines += [' '.join(cell.ljust(width) for cell, width in
-                       zip(row, widths, strict=True)).rstrip()
-              for row in rows]
-    return '\n'.join(lines + [rule])
+
+    def line(cells):
+        return ' '.join(cell.ljust(width) for cell, width in
+                        zip(cells, widths, strict=True)).rstrip()
+    return '\n'.join([rule, line(header), rule] + [line(row) for row in rows]
+                     + [rule])
 
 
 def plot(runs, png):
