@@ -188,21 +188,20 @@ THREAD_GROUPS = (
 )
 
 
-def executor_thread_ticks(stack):
-    """{kernel name: CPU ticks so far} of the executors' threads."""
+def executor_thread_seconds(stack):
+    """{kernel name: CPU seconds so far} of the executors' threads."""
     pids = [pid for executor in stack.mistral.executors
             for pid in benchstack.process_tree(executor.pid)]
-    return benchstack.ticks_by_thread_name(pids)
+    return benchstack.cpu_seconds_by_thread_name(pids)
 
 
 def thread_groups_cpu(before, after, seconds, executors_cpu):
     """{group: % of a core} of the executors' threads between two
-    executor_thread_ticks(); 'Mistral and the rest' is what is left of
+    executor_thread_seconds(); 'Mistral and the rest' is what is left of
     executors_cpu, their whole share.
     """
-    per_second = os.sysconf('SC_CLK_TCK') * seconds
     shares = {group: 100.0 * sum(after[name] - before[name]
-                                 for name in names) / per_second
+                                 for name in names) / seconds
               for group, names in THREAD_GROUPS}
     shares['Mistral and the rest'] = max(
         0.0, executors_cpu - sum(shares.values()))
@@ -321,7 +320,7 @@ def measure(args):
               % (len(posted), figures['registrations/s']), flush=True)
 
         echoes = echo_requests_sent()
-        ticks = executor_thread_ticks(stack)
+        threads_before = executor_thread_seconds(stack)
         begun = time.monotonic()
         cpu = benchstack.CpuMeter(benchstack.process_groups(stack)).measure(
             args.steady)
@@ -329,7 +328,8 @@ def measure(args):
         echo_rate = (echo_requests_sent() - echoes) / took
         executor_cpu = [percent for name, percent in cpu.items()
                         if name.startswith('executor')]
-        by_group = thread_groups_cpu(ticks, executor_thread_ticks(stack),
+        by_group = thread_groups_cpu(threads_before,
+                                     executor_thread_seconds(stack),
                                      took, sum(executor_cpu))
         probing_cpu = by_group['probing']
         figures['echo requests/s'] = '%.0f' % echo_rate

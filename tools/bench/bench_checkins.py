@@ -1,0 +1,241 @@
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What the monitors' check-ins cost an executor: the RPC floor.
+
+Every monitor calls update_vim at least every check_interval (the spec's
+contract; 60 s by default), so an executor with N monitors makes N / 60
+calls a second whatever the probing costs. This measures the CPU those
+calls take in the calling process alone, against a no-op update_vim
+server (bench_conductor.NoopEndpoint, in a process of its own, on a
+private vhost of the machine's RabbitMQ), through the monitor action's
+own reporter (tacker_vimmon.action.runtime.Runtime.reporter, with its
+reply reader):
+
+* ``N monitors``: N threads, each reporting once per --check-interval,
+  their first reports spread evenly over one interval, as monitors
+  registered one after another are; measured over one interval after
+  the first, so that each thread reports exactly once in it;
+* ``back to back``: one thread reporting as fast as answers come, the
+  cost of a call when nothing has to be woken for it;
+* ``idle``: the same process after one report, over one interval with
+  none: what its connections and reply reader cost by themselves
+  (included in the other rows);
+* ``N monitors, in S s slots, one thread`` (with --slot S): the same
+  monitors, but each waits for the next multiple of S seconds and hands
+  its report to one thread of the process that makes them back to back.
+  A call right after another costs far less than one after a pause (the
+  back-to-back row): this shows what grouping the check-ins in time
+  would save. The monitors do not do this (yet): a change must not wait
+  behind other monitors' check-ins, nor a check-in behind calls that time
+  out while no conductor answers.
+
+"CPU per call" is the caller process's CPU time (every thread of it)
+over the calls made; "core %" is CPU time over wall time.
+
+    .venv/bin/python tools/bench/bench_checkins.py [--monitors 500 2000]
+        [--check-interval 60] [--slot 5]
+"""
+
+import argparse
+import concurrent.futures
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import bench_conductor
+
+from tacker_vimmon.action import runtime as monitor_runtime
+from tacker_vimmon.common import states
+
+DETAILS = {'rtt': 0.0001, 'detail': None, 'checks': {'icmp': {
+    'status': states.REACHABLE, 'reason': states.REASON_OK,
+    'detail': None, 'rtt': 0.0001}}}
+
+
+# The --row of a child that measures no monitors' threads.
+IDLE, BACK_TO_BACK = -1, 0
+LABELS = {IDLE: 'idle', BACK_TO_BACK: 'back to back'}
+
+
+def make_runtime(transport_url, workdir):
+    path = os.path.join(workdir, 'monitor.conf')
+    with open(path, 'w') as out:
+        out.write('[DEFAULT]\ntransport_url = %s\n[conductor]\ntopic = %s\n'
+                  % (transport_url, bench_conductor.NOOP_TOPIC))
+    return monitor_runtime.Runtime(monitor_runtime.load_config(path))
+
+
+def report_once(report):
+    if report(states.REACHABLE, reason=states.REASON_OK,
+              details=DETAILS) != states.REACHABLE:
+        raise RuntimeError('the no-op server answered something else')
+
+
+class Calls:
+    """A counter the reporting threads share."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self):
+        with self._lock:
+            self.count += 1
+
+
+def monitors_row(runtime, monitors, interval, slot=0.0):
+    """(calls, CPU seconds, wall seconds) of monitors threads over one
+    interval, after one interval of warming up; with a slot, reports at
+    multiples of slot seconds, made by one thread."""
+    stop = threading.Event()
+    calls = Calls()
+    one_thread = concurrent.futures.ThreadPoolExecutor(1)
+
+    def monitor(index):
+        report = runtime.reporter('vim-%d' % index, 'action-%d' % index)
+        # Evenly spread first reports, in a shuffled order.
+        if stop.wait(interval * random.random()):  # noqa: S311
+            return
+        while not stop.is_set():
+            if slot:
+                if stop.wait(slot - time.time() % slot):
+                    return
+                one_thread.submit(report_once, report).result()
+            else:
+                report_once(report)
+            calls.add()
+            stop.wait(interval - slot)
+
+    threads = [threading.Thread(target=monitor, args=(index,), daemon=True)
+               for index in range(monitors)]
+    for thread in threads:
+        thread.start()
+    time.sleep(interval)
+    before, began, counted = os.times(), time.monotonic(), calls.count
+    time.sleep(interval)
+    after, ended = os.times(), time.monotonic()
+    made = calls.count - counted
+    stop.set()
+    for thread in threads:
+        thread.join(60)
+    one_thread.shutdown()
+    return made, _cpu(before, after), ended - began
+
+
+def back_to_back_row(runtime, seconds):
+    report = runtime.reporter('vim-0', 'action-0')
+    for _warm in range(100):
+        report_once(report)
+    before, began, made = os.times(), time.monotonic(), 0
+    while time.monotonic() - began < seconds:
+        report_once(report)
+        made += 1
+    return made, _cpu(before, os.times()), time.monotonic() - began
+
+
+def idle_row(runtime, interval):
+    report_once(runtime.reporter('vim-0', 'action-0'))
+    before, began = os.times(), time.monotonic()
+    time.sleep(interval)
+    return 0, _cpu(before, os.times()), time.monotonic() - began
+
+
+def _cpu(before, after):
+    return after.user + after.system - before.user - before.system
+
+
+def measure(args, transport_url, workdir):
+    """Rows of this process's calls; run in a child, one per row, so that
+    no row inherits another's threads or connections."""
+    runtime = make_runtime(transport_url, workdir)
+    if args.row == IDLE:
+        made, cpu, wall = idle_row(runtime, args.check_interval)
+    elif args.row == BACK_TO_BACK:
+        made, cpu, wall = back_to_back_row(runtime, args.seconds)
+    else:
+        made, cpu, wall = monitors_row(runtime, args.row,
+                                       args.check_interval, args.in_slots)
+    print('%d %.6f %.6f' % (made, cpu, wall), flush=True)
+    os._exit(0)
+
+
+def child_row(args, transport_url, workdir, row, slot=0.0):
+    output = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), '--row', str(row),
+         '--transport-url', transport_url, '--workdir', workdir,
+         '--check-interval', str(args.check_interval),
+         '--seconds', str(args.seconds), '--in-slots', str(slot)],
+        capture_output=True, text=True, check=True,
+        timeout=4 * args.check_interval + 120)
+    made, cpu, wall = output.stdout.split()[-3:]
+    return int(made), float(cpu), float(wall)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--rabbit-url',
+                        default='rabbit://guest:guest@127.0.0.1:5672/')
+    parser.add_argument('--postgres-url',
+                        default='postgresql+psycopg2://postgres@127.0.0.1/'
+                                'postgres')
+    parser.add_argument('--monitors', type=int, nargs='+',
+                        default=[500, 2000, 4000])
+    parser.add_argument('--check-interval', type=float, default=60.0)
+    parser.add_argument('--seconds', type=float, default=10.0,
+                        help='length of the back-to-back row')
+    parser.add_argument('--slot', type=float, default=0.0,
+                        help='also measure each monitor count with its '
+                        'check-ins in slots of this many seconds, made by '
+                        'one thread')
+    parser.add_argument('--row', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--in-slots', type=float, default=0.0,
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--transport-url', help=argparse.SUPPRESS)
+    parser.add_argument('--workdir', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.row is not None:
+        return measure(args, args.transport_url, args.workdir)
+
+    table = []
+    with tempfile.TemporaryDirectory(prefix='tvm-bench-') as workdir, \
+            bench_conductor.Environment(args.rabbit_url, args.postgres_url,
+                                        workdir) as env:
+        env.start_noop('noop-1')
+        rows = [(row, 0.0) for row in [IDLE, BACK_TO_BACK] + args.monitors]
+        if args.slot:
+            rows += [(row, args.slot) for row in args.monitors]
+        for row, slot in rows:
+            made, cpu, wall = child_row(args, env.transport_url, workdir,
+                                        row, slot)
+            label = LABELS.get(row, '%d monitors' % row)
+            if slot:
+                label += ', in %g s slots, one thread' % slot
+            table.append((label, made / wall, 100 * cpu / wall,
+                          1e6 * cpu / made if made else None))
+            print('%s: %d calls' % (label, made), file=sys.stderr,
+                  flush=True)
+    print('| caller (check_interval %g s) | calls/s | CPU (%% of a core) | '
+          'CPU per call (us) |' % args.check_interval)
+    print('|---|---|---|---|')
+    for label, rate, core, per_call in table:
+        print('| %s | %.1f | %.2f | %s |' % (
+            label, rate, core, '-' if per_call is None else
+            '%.0f' % per_call))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
