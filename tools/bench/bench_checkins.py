@@ -57,6 +57,7 @@ import threading
 import time
 
 import bench_conductor
+import bench_prober
 
 from tacker_vimmon.action import runtime as monitor_runtime
 from tacker_vimmon.common import states
@@ -125,37 +126,35 @@ def monitors_row(runtime, monitors, interval, slot=0.0):
     for thread in threads:
         thread.start()
     time.sleep(interval)
-    before, began, counted = os.times(), time.monotonic(), calls.count
+    before, began, counted = (bench_prober.cpu_seconds(), time.monotonic(),
+                              calls.count)
     time.sleep(interval)
-    after, ended = os.times(), time.monotonic()
+    cpu, ended = bench_prober.cpu_seconds() - before, time.monotonic()
     made = calls.count - counted
     stop.set()
     for thread in threads:
         thread.join(60)
     one_thread.shutdown()
-    return made, _cpu(before, after), ended - began
+    return made, cpu, ended - began
 
 
 def back_to_back_row(runtime, seconds):
     report = runtime.reporter('vim-0', 'action-0')
     for _warm in range(100):
         report_once(report)
-    before, began, made = os.times(), time.monotonic(), 0
+    before, began, made = bench_prober.cpu_seconds(), time.monotonic(), 0
     while time.monotonic() - began < seconds:
         report_once(report)
         made += 1
-    return made, _cpu(before, os.times()), time.monotonic() - began
+    return (made, bench_prober.cpu_seconds() - before,
+            time.monotonic() - began)
 
 
 def idle_row(runtime, interval):
     report_once(runtime.reporter('vim-0', 'action-0'))
-    before, began = os.times(), time.monotonic()
+    before, began = bench_prober.cpu_seconds(), time.monotonic()
     time.sleep(interval)
-    return 0, _cpu(before, os.times()), time.monotonic() - began
-
-
-def _cpu(before, after):
-    return after.user + after.system - before.user - before.system
+    return 0, bench_prober.cpu_seconds() - before, time.monotonic() - began
 
 
 def measure(args, transport_url, workdir):
