@@ -37,6 +37,11 @@ FIRST_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 30.0
 
 
+# Routine check-ins go to the check-in thread only when check_interval is
+# at least this many of its slots.
+SLOTS_PER_CHECK_INTERVAL = 4
+
+
 class ConductorUnreachable(Exception):
     """A report could not be delivered; try again later."""
 
@@ -118,10 +123,17 @@ class MonitorLoop:
     :param wakeup: threading.Event, set by the engine when the verdict
         changes and by the fast path to check in at once (for a retired
         monitor)
+    :param check_ins: the process's checkins.CheckIns, or None. Once the
+        conductor holds the monitor's verdict, its routine check-ins are
+        made by that thread, together with other monitors'; the monitor's
+        own thread still reports every change and wake-up at once, and
+        takes its check-ins back when one fails or is not made a whole
+        check_interval after it was due. Not used for a check_interval
+        under SLOTS_PER_CHECK_INTERVAL slots.
     """
 
     def __init__(self, vim_id, action_id, verdict, report, settings,
-                 wakeup=None, clock=time.monotonic):
+                 wakeup=None, clock=time.monotonic, check_ins=None):
         self.vim_id = vim_id
         self.action_id = action_id
         self._verdict = verdict
@@ -129,6 +141,7 @@ class MonitorLoop:
         self._settings = settings
         self._wakeup = wakeup or threading.Event()
         self._clock = clock
+        self._check_ins = check_ins
         self.status = None
         self.reason = None
         self.reported = None
@@ -136,29 +149,103 @@ class MonitorLoop:
         self._last_check_in = None
         self._retry_at = 0.0
         self._retry_delay = FIRST_RETRY_DELAY
+        # Held for each report and while status and reason change, by
+        # this monitor's thread and the check-in thread: reports go out
+        # one at a time, in order, each with a status and its own reason.
+        self._lock = threading.Lock()
+        # Routine check-ins are the check-in thread's while this is set.
+        self._delegated = False
+        # Set when the check-in thread heard 'bad_action'.
+        self._retired = False
+        self._finished = False
 
     def run(self):
         """Loop until 'bad_action'; return why and in what state it ended."""
         LOG.info('Monitor %(action)s of VIM %(vim)s started',
                  {'action': self.action_id, 'vim': self.vim_id})
-        while True:
-            # Cleared before the verdict is read: a change after the read
-            # sets the event again, so none is missed.
-            if self._wakeup.is_set():
-                self._wakeup.clear()
-                # Kept until delivered: a wake-up before the first verdict
-                # or during a back-off waits for its check-in.
-                self._woken = True
-            self.status = self._verdict.status
-            self.reason = getattr(self._verdict, 'reason', None)
-            if self._report_due() and self._deliver() == states.BAD_ACTION:
-                LOG.info('Monitor %(action)s of VIM %(vim)s is no longer '
-                         'wanted; exiting', {'action': self.action_id,
-                                             'vim': self.vim_id})
-                return {'vim_id': self.vim_id, 'action_id': self.action_id,
-                        'exit_reason': states.BAD_ACTION,
-                        'last_status': self.status}
-            self._wakeup.wait(self._pause())
+        try:
+            while not self._retired:
+                # Cleared before the verdict is read: a change after the
+                # read sets the event again, so none is missed.
+                if self._wakeup.is_set():
+                    self._wakeup.clear()
+                    # Kept until delivered: a wake-up before the first
+                    # verdict or during a back-off waits for its check-in.
+                    self._woken = True
+                with self._lock:
+                    self.status = self._verdict.status
+                    self.reason = getattr(self._verdict, 'reason', None)
+                    # Retired by the check-in thread while this one
+                    # waited for the lock: nothing more to do.
+                    if self._retired or (
+                            self._report_due()
+                            and self._deliver() == states.BAD_ACTION):
+                        break
+                self._delegate_check_ins()
+                self._wakeup.wait(self._pause())
+        finally:
+            with self._lock:
+                self._finished = True
+        LOG.info('Monitor %(action)s of VIM %(vim)s is no longer wanted; '
+                 'exiting', {'action': self.action_id, 'vim': self.vim_id})
+        return {'vim_id': self.vim_id, 'action_id': self.action_id,
+                'exit_reason': states.BAD_ACTION,
+                'last_status': self.status}
+
+    def routine_check_in(self, horizon):
+        """Check in if due before ``horizon``: called by the check-in thread.
+
+        :returns: when the next check-in is due, or None when this
+            monitor's own thread takes its check-ins back (a change to
+            report again, 'bad_action', the monitor gone)
+        :raises: ConductorUnreachable, once the check-ins are taken back
+        """
+        with self._lock:
+            if self._finished or not self._by_check_in_thread():
+                self._delegated = False
+                return None
+            due = self._check_in_due()
+            if due >= horizon or self._wakeup.is_set():
+                # Checked in meanwhile, or a change or wake-up that this
+                # monitor's thread is about to report.
+                return due
+            try:
+                answer = self._call()
+            except ConductorUnreachable as error:
+                self._back_off(error)
+                self.take_back()
+                raise
+            if answer == states.BAD_ACTION:
+                self._retired = True
+            if self._retired or not self._by_check_in_thread():
+                self.take_back()
+                return None
+            return self._check_in_due()
+
+    def take_back(self):
+        """This monitor's own thread makes its check-ins again (soon)."""
+        self._delegated = False
+        self._wakeup.set()
+
+    def _delegate_check_ins(self):
+        """Give routine check-ins to the check-in thread once the conductor
+        holds this verdict (and no back-off is on)."""
+        if self._check_ins is None or (
+                self._check_ins.slot * SLOTS_PER_CHECK_INTERVAL
+                > self._settings.check_interval):
+            # Passes that far apart would make check-ins late.
+            return
+        with self._lock:
+            if self._delegated or self._retired or not (
+                    self._last_check_in is not None and not self._retry_at
+                    and self._current() == self.reported):
+                return
+            self._delegated = True
+            due = self._check_in_due()
+        self._check_ins.add(self, due)
+
+    def _by_check_in_thread(self):
+        return self._delegated and self._current() == self.reported
 
     def _pause(self):
         """Seconds until a report is due, barring a change or a wake-up."""
@@ -169,11 +256,22 @@ class MonitorLoop:
         if self._last_check_in is not None:
             # A conductor that stored something else hears it again, but
             # paced by the probe interval, as the rounds once paced it.
-            wait = (self._settings.check_interval
-                    if self._current() == self.reported
-                    else self._settings.interval)
-            due = max(due, self._last_check_in + wait)
+            due = max(due, self._own_check_in_due()
+                      if self._current() == self.reported
+                      else self._last_check_in + self._settings.interval)
         return max(0.0, due - self._clock())
+
+    def _check_in_due(self):
+        return self._last_check_in + self._settings.check_interval
+
+    def _own_check_in_due(self):
+        """When this thread makes the next routine check-in itself: when
+        due, or, while the check-in thread has them, a whole check_interval
+        later (that thread is stuck or gone)."""
+        due = self._check_in_due()
+        if self._by_check_in_thread():
+            due += self._settings.check_interval
+        return due
 
     def _report_due(self):
         if self.status is None:
@@ -186,18 +284,22 @@ class MonitorLoop:
         return (self._woken
                 or self._current() != self.reported
                 or self._last_check_in is None
-                or now - self._last_check_in >= self._settings.check_interval)
+                or now >= self._own_check_in_due())
 
     def _current(self):
         return (self.status, self.reason)
 
     def _deliver(self):
-        self._woken = False
+        """The conductor's answer, or None when none came (backing off)."""
         try:
-            answer = self._report(self.status, **self._findings())
+            return self._call()
         except ConductorUnreachable as error:
             self._back_off(error)
             return None
+
+    def _call(self):
+        self._woken = False
+        answer = self._report(self.status, **self._findings())
         self._retry_delay = FIRST_RETRY_DELAY
         self._retry_at = 0.0
         self._last_check_in = self._clock()

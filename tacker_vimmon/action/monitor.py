@@ -74,7 +74,8 @@ class VimMonitorAction(actions.Action):
                 return loop.MonitorLoop(
                     self.vim_id, self.action_id, verdict=verdict,
                     report=runtime.reporter(self.vim_id, self.action_id),
-                    settings=settings, wakeup=wakeup).run()
+                    settings=settings, wakeup=wakeup,
+                    check_ins=runtime.check_ins).run()
         finally:
             engine.remove(verdict)
             runtime.heartbeat.remove(self.action_id)

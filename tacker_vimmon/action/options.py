@@ -44,6 +44,17 @@ action_opts = [
         'report_timeout', default=10.0, min=0.1,
         help=_('Seconds a monitor waits for a conductor to answer a report '
                'before it backs off and tries again.')),
+    cfg.FloatOpt(
+        'check_in_slot', default=1.0, min=0.0, max=60.0,
+        help=_('Seconds. Once the conductor holds a monitor\'s status, its '
+               'routine check-ins (update_vim every check_interval when '
+               'nothing changed) are made by one thread of the executor '
+               'process, together with the other monitors\' check-ins due '
+               'within the same slot of this many seconds: calls made one '
+               'right after another cost far less CPU than calls spread '
+               'out. Check-ins come up to this much early; changes are '
+               'always reported at once by the monitor itself. 0: every '
+               'monitor makes its own check-ins.')),
 ]
 
 

@@ -27,6 +27,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from tacker_vimmon.action import checkins
 from tacker_vimmon.action import engine as probing_engine
 from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop
@@ -127,6 +128,8 @@ class Runtime:
         self.wakeups = wakeup.Listener(self.transport)
         self.context = vimmon_context.get_admin_context()
         self.heartbeat = heartbeat.Heartbeat(self._send_heartbeat)
+        slot = conf.vim_monitor.check_in_slot
+        self.check_ins = checkins.CheckIns(slot) if slot else None
 
     def _send_heartbeat(self, action_ids):
         self.conductor.heartbeat(self.context, action_ids)

@@ -19,25 +19,24 @@ calls take in the calling process alone, against a no-op update_vim
 server (bench_conductor.NoopEndpoint, in a process of its own, on a
 private vhost of the machine's RabbitMQ), through the monitor action's
 own reporter (tacker_vimmon.action.runtime.Runtime.reporter, with its
-reply reader):
+reply reader) and its own loop (loop.MonitorLoop):
 
-* ``N monitors``: N threads, each reporting once per --check-interval,
+* ``N monitors``: N monitor loops on threads of their own, whose verdict
+  never changes, each checking in by itself once per --check-interval,
   their first reports spread evenly over one interval, as monitors
   registered one after another are; measured over one interval after
-  the first, so that each thread reports exactly once in it;
+  the first, so that each monitor checks in exactly once in it;
 * ``back to back``: one thread reporting as fast as answers come, the
   cost of a call when nothing has to be woken for it;
 * ``idle``: the same process after one report, over one interval with
   none: what its connections and reply reader cost by themselves
   (included in the other rows);
-* ``N monitors, in S s slots, one thread`` (with --slot S): the same
-  monitors, but each waits for the next multiple of S seconds and hands
-  its report to one thread of the process that makes them back to back.
-  A call right after another costs far less than one after a pause (the
-  back-to-back row): this shows what grouping the check-ins in time
-  would save. The monitors do not do this (yet): a change must not wait
-  behind other monitors' check-ins, nor a check-in behind calls that time
-  out while no conductor answers.
+* ``N monitors, check-in thread, S s slots`` (with --slot S): the same
+  loops, their check-ins made by the process's check-in thread
+  (checkins.CheckIns, as the action does with ``[vim_monitor]
+  check_in_slot``), which makes every check-in due in the next S seconds
+  one after another, once every S seconds. A call right after another
+  costs far less than one after a pause (the back-to-back row).
 
 "CPU per call" is the caller process's CPU time (every thread of it)
 over the calls made; "core %" is CPU time over wall time.
@@ -47,7 +46,6 @@ over the calls made; "core %" is CPU time over wall time.
 """
 
 import argparse
-import concurrent.futures
 import os
 import random
 import subprocess
@@ -59,6 +57,8 @@ import time
 import bench_conductor
 import bench_prober
 
+from tacker_vimmon.action import checkins
+from tacker_vimmon.action import loop
 from tacker_vimmon.action import runtime as monitor_runtime
 from tacker_vimmon.common import states
 
@@ -98,44 +98,48 @@ class Calls:
             self.count += 1
 
 
+class Verdict:
+    """A monitor's verdict that never changes: only check-ins follow."""
+
+    status = states.REACHABLE
+    reason = states.REASON_OK
+
+    def details(self):
+        return DETAILS
+
+
 def monitors_row(runtime, monitors, interval, slot=0.0):
-    """(calls, CPU seconds, wall seconds) of monitors threads over one
-    interval, after one interval of warming up; with a slot, reports at
-    multiples of slot seconds, made by one thread."""
-    stop = threading.Event()
+    """(calls, CPU seconds, wall seconds) of real monitor loops
+    (loop.MonitorLoop) over one interval, after one interval of warming
+    up; with a slot, their check-ins made by a check-in thread
+    (checkins.CheckIns) in passes that many seconds apart."""
     calls = Calls()
-    one_thread = concurrent.futures.ThreadPoolExecutor(1)
+    check_ins = checkins.CheckIns(slot) if slot else None
+    settings = loop.ProbeSettings(count=3, interval=1.0, timeout=1.0,
+                                  failure_threshold=2,
+                                  check_interval=interval)
 
     def monitor(index):
         report = runtime.reporter('vim-%d' % index, 'action-%d' % index)
-        # Evenly spread first reports, in a shuffled order.
-        if stop.wait(interval * random.random()):  # noqa: S311
-            return
-        while not stop.is_set():
-            if slot:
-                if stop.wait(slot - time.time() % slot):
-                    return
-                one_thread.submit(report_once, report).result()
-            else:
-                report_once(report)
-            calls.add()
-            stop.wait(interval - slot)
 
-    threads = [threading.Thread(target=monitor, args=(index,), daemon=True)
-               for index in range(monitors)]
-    for thread in threads:
-        thread.start()
+        def counted(status, **findings):
+            calls.add()
+            return report(status, **findings)
+
+        # Evenly spread first reports, in a shuffled order.
+        time.sleep(interval * random.random())  # noqa: S311
+        loop.MonitorLoop('vim-%d' % index, 'action-%d' % index, Verdict(),
+                         counted, settings, check_ins=check_ins).run()
+
+    for index in range(monitors):
+        threading.Thread(target=monitor, args=(index,), daemon=True).start()
     time.sleep(interval)
     before, began, counted = (bench_prober.cpu_seconds(), time.monotonic(),
                               calls.count)
     time.sleep(interval)
     cpu, ended = bench_prober.cpu_seconds() - before, time.monotonic()
-    made = calls.count - counted
-    stop.set()
-    for thread in threads:
-        thread.join(60)
-    one_thread.shutdown()
-    return made, cpu, ended - began
+    # The loops run on; the child process ends after this row.
+    return calls.count - counted, cpu, ended - began
 
 
 def back_to_back_row(runtime, seconds):
@@ -198,8 +202,8 @@ def main():
                         help='length of the back-to-back row')
     parser.add_argument('--slot', type=float, default=0.0,
                         help='also measure each monitor count with its '
-                        'check-ins in slots of this many seconds, made by '
-                        'one thread')
+                        'check-ins made by a check-in thread, in passes '
+                        'this many seconds apart')
     parser.add_argument('--row', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--in-slots', type=float, default=0.0,
                         help=argparse.SUPPRESS)
@@ -222,7 +226,7 @@ def main():
                                         row, slot)
             label = LABELS.get(row, '%d monitors' % row)
             if slot:
-                label += ', in %g s slots, one thread' % slot
+                label += ', check-in thread, %g s slots' % slot
             table.append((label, made / wall, 100 * cpu / wall,
                           1e6 * cpu / made if made else None))
             print('%s: %d calls' % (label, made), file=sys.stderr,

@@ -79,7 +79,9 @@ class MonitorActionTestCase(base.FunctionalTestCase):
                               'tacker-vimmon-monitor.conf')
         base.write_config(config, {
             'DEFAULT': {'transport_url': vhost.transport_url},
-            'vim_monitor': {'report_timeout': 5}})
+            # Slots short enough for the 2 s check-ins below: those go
+            # through the executor's check-in thread.
+            'vim_monitor': {'report_timeout': 5, 'check_in_slot': 0.5}})
         self.mistral = self.use_service(mistral.MistralFixture(
             thread_pool_size=1,
             environment={'TACKER_VIMMON_MONITOR_CONFIG_FILE': config}))

@@ -10,19 +10,29 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The monitor runtime's reports when no conductor answers.
+"""The monitor runtime's reports, through real RabbitMQ, no Mistral.
 
-Real RabbitMQ, no Mistral: the report function the monitor loop uses must
+When no conductor answers, the report function the monitor loop uses must
 fail within bounded time with ConductorUnreachable, so that the loop backs
-off and goes on probing instead of hanging or dying.
+off and goes on probing instead of hanging or dying. With a conductor, the
+process's check-in thread makes the routine check-ins.
 """
 
+import itertools
 import os
+import threading
 import time
+
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import uuidutils
 
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import runtime
+from tacker_vimmon.db import api as db_api
+from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.functional import processes
 from tacker_vimmon.tests.functional import rabbit
 
 VIM_ID = '4406cf8f-f2af-46cc-bfb9-e00add5805b7'
@@ -54,3 +64,94 @@ class TestReportsWithoutConductor(base.FunctionalTestCase):
     def test_broker_up_but_no_conductor(self):
         vhost = self.use_service(rabbit.RabbitVhost())
         self.assertFailsFast(self.runtime_for(vhost.transport_url))
+
+
+class Verdict:
+    """A monitor's verdict that never changes: only check-ins follow."""
+
+    status = 'REACHABLE'
+    reason = 'ok'
+
+    def details(self):
+        return {'rtt': 0.001, 'detail': None, 'checks': {}}
+
+
+class TestCheckInThread(base.FunctionalTestCase):
+    """Routine check-ins through the process's check-in thread, to a real
+    conductor on PostgreSQL over RabbitMQ; a retired monitor exits on the
+    'bad_action' that thread hears."""
+
+    CHECK_INTERVAL = 1.0
+    SLOT = 0.25
+
+    def setUp(self):
+        super().setUp()
+        database = self.real_database('postgresql')
+        database_url = database.url.render_as_string(hide_password=False)
+        vhost = self.use_service(rabbit.RabbitVhost())
+        self.useFixture(processes.ConductorProcess(
+            vhost.transport_url, database_url,
+            'conductor-%s' % uuidutils.generate_uuid()[:8]))
+        facade = enginefacade.transaction_context()
+        facade.configure(connection=database_url)
+        self.addCleanup(lambda: facade.writer.get_engine().dispose())
+        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
+            db_api.main_context_manager, facade))
+        path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
+                            'tacker-vimmon-monitor.conf')
+        base.write_config(path, {
+            'DEFAULT': {'transport_url': vhost.transport_url},
+            'vim_monitor': {'report_timeout': 5,
+                            'check_in_slot': self.SLOT}})
+        self.runtime = runtime.Runtime(runtime.load_config(path))
+        self.addCleanup(self.runtime.transport.cleanup)
+
+    def test_check_ins_by_the_thread_until_bad_action(self):
+        action_id = uuidutils.generate_uuid()
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values())
+        db_api.vim_update(self.context, vim.id, {'action_id': action_id})
+        report = self.runtime.reporter(vim.id, action_id)
+        calls = []
+
+        def recorded(status, **findings):
+            answer = report(status, **findings)
+            calls.append((threading.current_thread().name,
+                          time.monotonic(), answer))
+            return answer
+
+        settings = loop.ProbeSettings(
+            count=1, interval=0.2, timeout=0.5, failure_threshold=2,
+            check_interval=self.CHECK_INTERVAL)
+        monitor = loop.MonitorLoop(vim.id, action_id, Verdict(), recorded,
+                                   settings,
+                                   check_ins=self.runtime.check_ins)
+        results = []
+        thread = threading.Thread(target=lambda: results.append(
+            monitor.run()), name='monitor', daemon=True)
+        thread.start()
+
+        def by_check_in_thread():
+            return [c for c in calls if c[0] == 'tacker-vimmon-check-ins']
+        base.wait_for(lambda: len(by_check_in_thread()) >= 3, 30,
+                      message='three check-ins by the check-in thread')
+        self.assertEqual('REACHABLE',
+                         db_api.vim_get(self.context, vim.id).status)
+        # Only the first report was the monitor's own; the check-ins came
+        # at most a slot early (and the thread's pass time late).
+        self.assertEqual('monitor', calls[0][0])
+        times = [when for _name, when, _answer in calls]
+        for before, after in itertools.pairwise(times):
+            self.assertGreaterEqual(after - before,
+                                    self.CHECK_INTERVAL - self.SLOT - 0.05)
+            self.assertLess(after - before, 2 * self.CHECK_INTERVAL)
+
+        # Replaced: the next check-in, made by the thread, hears
+        # 'bad_action' and the monitor's loop ends with it.
+        db_api.vim_update(self.context, vim.id,
+                          {'action_id': uuidutils.generate_uuid()})
+        thread.join(30)
+        self.assertFalse(thread.is_alive(), 'the monitor did not exit')
+        self.assertEqual('bad_action', results[0]['exit_reason'])
+        self.assertEqual(('tacker-vimmon-check-ins', 'bad_action'),
+                         (calls[-1][0], calls[-1][2]))
+        self.assertEqual(0, len(self.runtime.check_ins))

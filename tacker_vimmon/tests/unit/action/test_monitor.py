@@ -28,6 +28,7 @@ from kombu import exceptions as kombu_exceptions
 from oslo_config import cfg
 import oslo_messaging as messaging
 
+from tacker_vimmon.action import checkins
 from tacker_vimmon.action import engine
 from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop
@@ -366,6 +367,8 @@ class ScriptedRuntime:
         self.heartbeat = mock.create_autospec(heartbeat.Heartbeat,
                                               instance=True)
         self.runtime.heartbeat = self.heartbeat
+        # A real check-in thread: routine check-ins go through it.
+        self.runtime.check_ins = checkins.CheckIns(0.001)
         self.runtime.reporter.side_effect = self.reporter
         self.failures = []
         self.runtime.report_failure.side_effect = (
