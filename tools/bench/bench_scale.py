@@ -62,6 +62,7 @@ from oslo_config import cfg
 import sqlalchemy as sa
 
 from tacker_vimmon.action import apicheck
+from tacker_vimmon.action import checkins
 from tacker_vimmon.action import engine as probing_engine
 from tacker_vimmon.action import heartbeat
 from tacker_vimmon.action import loop as monitor_loop
@@ -183,6 +184,7 @@ PROBING_THREADS = (probing_engine.PROBING_THREAD, prober.RECEIVE_THREAD,
 THREAD_GROUPS = (
     ('probing', PROBING_THREADS),
     ('monitors', (monitor.MONITOR_THREAD,)),
+    ('check-ins', (checkins.CHECK_IN_THREAD,)),
     ('RPC replies', (rpc.REPLY_THREAD,)),
     ('heartbeat', (heartbeat.HEARTBEAT_THREAD,)),
 )
