@@ -28,11 +28,14 @@ import os
 import socket
 
 import fixtures
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
 import testtools
 
+from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import base
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
 
@@ -120,6 +123,15 @@ class FunctionalTestCase(base.TestCase):
 
     def real_database(self, backend):
         return self.use_service(RealDatabase(backend))
+
+    def use_db_api(self, database_url):
+        """Point the DB API (the test's own reads and writes) at the
+        database the services under test use."""
+        facade = enginefacade.transaction_context()
+        facade.configure(connection=database_url)
+        self.addCleanup(lambda: facade.writer.get_engine().dispose())
+        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
+            db_api.main_context_manager, facade))
 
 
 def _service_unavailable_in(error):

@@ -25,11 +25,13 @@ import subprocess
 import sys
 
 import fixtures
+from oslo_utils import uuidutils
 import sqlalchemy as sa
 import testtools.content
 
 from tacker_vimmon.db import migration
 from tacker_vimmon.tests.functional import base
+from tacker_vimmon.tests.functional import rabbit
 
 START_TIMEOUT = 60
 STOP_TIMEOUT = 60
@@ -40,6 +42,22 @@ SERVING_MARK = 'serving topic'
 def console_script(name):
     """The console script installed next to this interpreter."""
     return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def start_conductor(test):
+    """One conductor for ``test``, on a PostgreSQL database and a RabbitMQ
+    vhost of its own, with the test's DB API on that database.
+
+    :returns: the vhost's transport URL
+    """
+    database = test.real_database('postgresql')
+    database_url = database.url.render_as_string(hide_password=False)
+    vhost = test.use_service(rabbit.RabbitVhost())
+    test.useFixture(ConductorProcess(
+        vhost.transport_url, database_url,
+        'conductor-%s' % uuidutils.generate_uuid()[:8]))
+    test.use_db_api(database_url)
+    return vhost.transport_url
 
 
 class ConductorProcess(fixtures.Fixture):

@@ -26,8 +26,6 @@ import json
 import os
 
 from oslo_config import cfg
-from oslo_db.sqlalchemy import enginefacade
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 from testtools import content
@@ -42,7 +40,6 @@ from tacker_vimmon.tests.functional import base
 from tacker_vimmon.tests.functional import mistral
 from tacker_vimmon.tests.functional import netns
 from tacker_vimmon.tests.functional import processes
-from tacker_vimmon.tests.functional import rabbit
 from tacker_vimmon.workflow import definition
 from tacker_vimmon.workflow import lifecycle
 from tacker_vimmon.workflow import mistral as monitor_mistral
@@ -68,17 +65,11 @@ class MonitorActionTestCase(base.FunctionalTestCase):
         # First, so that it goes last: after Mistral's executor stopped.
         guard = self.use_service(netns.ProbeGuard())
         self.host = self.useFixture(netns.NetnsHosts(guard)).hosts[0]
-        database = self.real_database('postgresql')
-        database_url = database.url.render_as_string(hide_password=False)
-        vhost = self.use_service(rabbit.RabbitVhost())
-        self.useFixture(processes.ConductorProcess(
-            vhost.transport_url, database_url,
-            'conductor-%s' % uuidutils.generate_uuid()[:8]))
-        self._use_db_api(database_url)
+        transport_url = processes.start_conductor(self)
         config = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
                               'tacker-vimmon-monitor.conf')
         base.write_config(config, {
-            'DEFAULT': {'transport_url': vhost.transport_url},
+            'DEFAULT': {'transport_url': transport_url},
             # Slots short enough for the 2 s check-ins below: those go
             # through the executor's check-in thread.
             'vim_monitor': {'report_timeout': 5, 'check_in_slot': 0.5}})
@@ -89,19 +80,12 @@ class MonitorActionTestCase(base.FunctionalTestCase):
         self.flags(group='mistral', endpoint_override=self.mistral.url)
         self.monitors = monitor_mistral.MistralMonitors(CONF)
         self.transport = rpc.get_transport_for(cfg.ConfigOpts(),
-                                               vhost.transport_url)
+                                               transport_url)
         self.addCleanup(self.transport.cleanup)
 
     def _attach_mistral_log(self, exc_info):
         self.addDetail('mistral-log', content.text_content(
             self.mistral.log_tail(200)))
-
-    def _use_db_api(self, database_url):
-        facade = enginefacade.transaction_context()
-        facade.configure(connection=database_url)
-        self.addCleanup(lambda: facade.writer.get_engine().dispose())
-        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
-            db_api.main_context_manager, facade))
 
     def start_monitor(self, auth_url, check_interval):
         action_id = uuidutils.generate_uuid()

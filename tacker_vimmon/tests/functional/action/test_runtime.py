@@ -23,8 +23,6 @@ import os
 import threading
 import time
 
-from oslo_db.sqlalchemy import enginefacade
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 
 from tacker_vimmon.action import loop
@@ -86,21 +84,11 @@ class TestCheckInThread(base.FunctionalTestCase):
 
     def setUp(self):
         super().setUp()
-        database = self.real_database('postgresql')
-        database_url = database.url.render_as_string(hide_password=False)
-        vhost = self.use_service(rabbit.RabbitVhost())
-        self.useFixture(processes.ConductorProcess(
-            vhost.transport_url, database_url,
-            'conductor-%s' % uuidutils.generate_uuid()[:8]))
-        facade = enginefacade.transaction_context()
-        facade.configure(connection=database_url)
-        self.addCleanup(lambda: facade.writer.get_engine().dispose())
-        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
-            db_api.main_context_manager, facade))
+        transport_url = processes.start_conductor(self)
         path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
                             'tacker-vimmon-monitor.conf')
         base.write_config(path, {
-            'DEFAULT': {'transport_url': vhost.transport_url},
+            'DEFAULT': {'transport_url': transport_url},
             'vim_monitor': {'report_timeout': 5,
                             'check_in_slot': self.SLOT}})
         self.runtime = runtime.Runtime(runtime.load_config(path))

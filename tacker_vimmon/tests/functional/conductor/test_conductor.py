@@ -23,8 +23,6 @@ import threading
 import time
 
 from oslo_config import cfg
-from oslo_db.sqlalchemy import enginefacade
-from oslo_db.sqlalchemy import test_fixtures
 import oslo_messaging as messaging
 import sqlalchemy as sa
 
@@ -69,7 +67,7 @@ class ConductorTestBase(base.FunctionalTestCase):
             process.wait_serving()
         # Runs before the fixtures' own clean-ups: all stop side by side.
         self.addCleanup(self._begin_stop_all)
-        self._use_db_api()
+        self.use_db_api(self.database_url)
         self.transport = rpc.get_transport_for(cfg.ConfigOpts(),
                                                self.vhost.transport_url)
         self.addCleanup(self.transport.cleanup)
@@ -79,15 +77,6 @@ class ConductorTestBase(base.FunctionalTestCase):
     def _begin_stop_all(self):
         for process in self.processes.values():
             process.begin_stop()
-
-    def _use_db_api(self):
-        # The test reads and prepares rows through the DB API, on the same
-        # database as the conductors.
-        facade = enginefacade.transaction_context()
-        facade.configure(connection=self.database_url)
-        self.addCleanup(lambda: facade.writer.get_engine().dispose())
-        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
-            db_api.main_context_manager, facade))
 
     def new_vim(self, action_id=OLD_ACTION, name='edge-1'):
         vim = db_api.vim_create(self.context,
