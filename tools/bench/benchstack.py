@@ -212,6 +212,13 @@ class Operator:
     def statuses(self):
         return {vim_id: vim['status'] for vim_id, vim in self.vims().items()}
 
+    def status(self, vim_id):
+        response = self.session.get(
+            self.url + '/v1.0/vims/%s' % vim_id, timeout=120,
+            params={'fields': ['id', 'status']})
+        response.raise_for_status()
+        return response.json()['vim']['status']
+
 
 def utcnow():
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
