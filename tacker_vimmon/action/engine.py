@@ -50,6 +50,7 @@ from oslo_log import log as logging
 
 from tacker_vimmon.action import apicheck
 from tacker_vimmon.action import outcome
+from tacker_vimmon.action import prober as icmp_prober
 from tacker_vimmon.common import states
 from tacker_vimmon.common import threads
 
@@ -63,8 +64,9 @@ API_JITTER = 0.1
 # The scheduler runs at most this often, everything due by then in one
 # pass: 2,000 monitors have some step due every fraction of a millisecond,
 # and a wake-up for each would cost more than the steps. A step is thus up
-# to this much late, never early.
-PASS_INTERVAL = 0.02
+# to this much late, never early; the steps after it are due from when it
+# was due, not from when it ran, so lateness does not add up over a round.
+PASS_INTERVAL = icmp_prober.PASS_INTERVAL
 # The scheduler's kernel thread name (common/threads.py).
 PROBING_THREAD = 'tvm-probing'
 
@@ -282,6 +284,8 @@ class Engine:
         self._clock = clock
         self._lock = threading.Condition()
         self._heap = []
+        # When the step being run was due (run_due).
+        self._due = None
         self._order = itertools.count()
         self._closed = False
         self._resolver = concurrent.futures.ThreadPoolExecutor(
@@ -357,7 +361,8 @@ class Engine:
         with self._lock:
             now = self._clock()
             while self._heap and self._heap[0][0] <= now:
-                _when, _order, callback, args = heapq.heappop(self._heap)
+                when, _order, callback, args = heapq.heappop(self._heap)
+                self._due = when
                 try:
                     callback(*args)
                 except Exception:
@@ -388,9 +393,9 @@ class Engine:
     def _start_round(self, monitor):
         if monitor.stopped:
             return
-        monitor.round_started = self._clock()
+        monitor.round_started = self._due
         if monitor.address is not None:
-            self._begin(monitor, monitor.address)
+            self._begin(monitor, monitor.address, self._due)
         else:
             self._resolver.submit(self._resolve, monitor)
 
@@ -412,9 +417,9 @@ class Engine:
                     False, states.REASON_DNS_FAILURE, str(problem))
                 self._end_round(monitor, answered=False)
             else:
-                self._begin(monitor, address)
+                self._begin(monitor, address, self._clock())
 
-    def _begin(self, monitor, address):
+    def _begin(self, monitor, address, due):
         monitor.round += 1
         monitor.in_round = True
         monitor.sent = 0
@@ -428,9 +433,9 @@ class Engine:
             monitor.round_problem = outcome.failed(error)
             self._end_round(monitor, answered=False)
             return
-        self._send(monitor, monitor.round)
+        self._send(monitor, monitor.round, due)
 
-    def _send(self, monitor, round_number):
+    def _send(self, monitor, round_number, due):
         if monitor.stopped or monitor.round != round_number:
             return
         if not monitor.in_round:
@@ -445,12 +450,15 @@ class Engine:
         else:
             monitor.sent_at[key] = now
         settings = monitor.settings
+        # From when this request was due; from now only when the scheduler
+        # is more than an interval behind, so that it does not catch up in
+        # a burst.
         if monitor.sent < settings.count:
-            self._at(now + settings.interval, self._send, monitor,
-                     round_number)
+            next_due = max(due + settings.interval, now)
+            self._at(next_due, self._send, monitor, round_number, next_due)
         elif monitor.sent_at:
-            self._at(now + settings.timeout, self._timed_out, monitor,
-                     round_number)
+            self._at(max(due + settings.timeout, now), self._timed_out,
+                     monitor, round_number)
         else:
             # Nothing left: no reply can come.
             self._end_round(monitor, answered=False)
@@ -480,7 +488,8 @@ class Engine:
         if (monitor.stopped or monitor.round != round_number
                 or not monitor.in_round):
             return
-        self._end_round(monitor, answered=False)
+        # The next round is due from when this one was to end.
+        self._end_round(monitor, answered=False, now=self._due)
 
     def _end_round(self, monitor, answered, now=None):
         monitor.in_round = False
@@ -505,8 +514,8 @@ class Engine:
                 # now tells them apart.
                 self._api_round_now(monitor)
         self._changed(monitor)
-        # From the reply's own time when there is one: the scheduler's
-        # clock may not have moved since it slept.
+        # From the reply's own time, or when the round's timeout was due:
+        # neither depends on when a pass got to it.
         now = self._clock() if now is None else now
         started = now if monitor.round_started is None else (
             monitor.round_started)

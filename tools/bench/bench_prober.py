@@ -31,12 +31,16 @@ anywhere. For each target count, side by side in one run:
   (``--seconds``) to see the checks' share. "checks" counts the API checks
   done in the window.
 
+With ``--pass-intervals``, the engine rows are measured once for each
+interval between the probing threads' passes (prober.PASS_INTERVAL, which
+the engine's scheduler and the API checker use too), side by side.
+
 The CPU time of this process (and, for ping, of its children) is divided
 by the echo requests sent; "core %" is CPU time over wall time.
 
     .venv/bin/python tools/bench/bench_prober.py [--targets 100 500]
         [--rounds 3] [--seconds 5] [--icmp-socket auto]
-        [--api-check --api-interval 30]
+        [--api-check --api-interval 30] [--pass-intervals 0.02 0.1]
 """
 
 import argparse
@@ -167,6 +171,14 @@ class _Counting:
         self._checker.close()
 
 
+def use_pass_interval(seconds):
+    """Make the probing threads run their passes this many seconds apart
+    (they read the interval at every pass)."""
+    prober.PASS_INTERVAL = seconds
+    probing_engine.PASS_INTERVAL = seconds
+    apicheck.PASS_INTERVAL = seconds
+
+
 def bench_threads(count, rounds):
     start = cpu_seconds()
     for _ in range(rounds):
@@ -208,23 +220,30 @@ def main():
                         help='add rows of the engine with the API check')
     parser.add_argument('--api-interval', type=float, default=30.0,
                         help='seconds between API checks of a monitor')
+    parser.add_argument('--pass-intervals', type=float, nargs='+',
+                        default=[prober.PASS_INTERVAL],
+                        help='measure the engine rows with each of these '
+                        'intervals between the probing threads\' passes')
     args = parser.parse_args()
     shared = prober.Prober(args.icmp_socket)
     has_ping = shutil.which('ping') is not None
     rows = []
     for count in args.targets:
         targets = loopback_targets(count)
-        rows.append(('engine (%s)' % shared.kind, count)
-                    + bench_engine(shared, targets, args.seconds))
+        for interval in args.pass_intervals:
+            use_pass_interval(interval)
+            passes = '%s, %g s passes' % (shared.kind, interval)
+            rows.append(('engine (%s)' % passes, count)
+                        + bench_engine(shared, targets, args.seconds))
+            if args.api_check:
+                rows.append(('engine + API check (%s)' % passes, count)
+                            + bench_api_check(shared, count, args.seconds,
+                                              args.api_interval))
         rows.append(('thread per probe (%s)' % shared.kind, count)
                     + bench_shared(shared, targets, args.rounds))
         if has_ping:
             rows.append(('ping subprocess', count)
                         + bench_ping(targets, args.rounds))
-        if args.api_check:
-            rows.append(('engine + API check (%s)' % shared.kind, count)
-                        + bench_api_check(shared, count, args.seconds,
-                                          args.api_interval))
     shared.close()
     print('| method | targets | echoes | checks | CPU ms/echo '
           '| CPU ms/check | answered | wall s | core % |')
@@ -238,7 +257,7 @@ def main():
         if len(row) > 8:
             checks = '%d' % row[8]
             # What the checks add to the engine alone, measured just
-            # before at the same count.
+            # before at the same count and pass interval.
             api_cpu = cpu - engine_per_echo[count] * sent
             per_check = '%.3f' % (1000 * api_cpu / max(row[8], 1))
         print('| %s | %d | %d | %s | %.3f | %s | %d/%d | %.2f | %.1f |' % (

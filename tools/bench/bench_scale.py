@@ -23,8 +23,10 @@ does and prints one table:
   executor, conductor, API server, PostgreSQL, RabbitMQ) over --steady
   seconds, the echo requests sent per second and the CPU of the
   executors' probing threads (the engine's scheduler, ICMP receiver and
-  API checker) per echo request, and each executor's RSS and threads
-  (and their growth per VIM over the executor before any VIM);
+  API checker) per echo request, the update_vim calls the conductors
+  answered per second (their own counters) and what each costs the
+  executors' check-in and RPC reply threads, and each executor's RSS and
+  threads (and their growth per VIM over the executor before any VIM);
 * takes the namespace hosts' links down at once: link down ->
   UNREACHABLE p50/p99 against the rule the monitoring guide states;
 * deregisters every VIM: how long it takes, how many monitor actions have
@@ -52,6 +54,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -59,6 +62,7 @@ import time
 
 import benchstack
 from oslo_config import cfg
+import requests
 import sqlalchemy as sa
 
 from tacker_vimmon.action import apicheck
@@ -102,6 +106,21 @@ def detection_rule(settings):
         timeout=settings.probe_timeout,
         failure_threshold=settings.failure_threshold,
         check_interval=settings.check_interval))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def reports_answered(port):
+    """update_vim calls one conductor answered so far (its counters)."""
+    answer = requests.get('http://127.0.0.1:%d/metrics' % port, timeout=10)
+    answer.raise_for_status()
+    text = answer.text
+    return sum(float(line.rsplit(None, 1)[1]) for line in text.splitlines()
+               if line.startswith('tacker_vimmon_reports_total'))
 
 
 def echo_requests_sent():
@@ -299,12 +318,16 @@ def measure(args):
     if args.probe_interval is not None:
         overrides['probe_interval'] = args.probe_interval
     settings = probe_settings(overrides)
+    # The conductor's own counters: how many calls the steady state made.
+    metrics_port = free_port()
     stack = benchstack.Stack(args.vims, executors=args.executors,
                              netns_hosts=args.down,
                              mistral_settings=args.mistral_settings,
                              vim_apis=args.checks != 'icmp',
                              icmp_socket=args.icmp_socket,
-                             sections={'vim_monitor': overrides})
+                             sections={'vim_monitor': overrides,
+                                       'metrics': {'conductor_port':
+                                                   metrics_port}})
     started = time.monotonic()
     stack.setUp()
     figures = {}
@@ -338,12 +361,14 @@ def measure(args):
               % (len(posted), figures['registrations/s']), flush=True)
 
         echoes = echo_requests_sent()
+        reports = reports_answered(metrics_port)
         threads_before = executor_thread_seconds(stack)
         begun = time.monotonic()
         cpu = benchstack.CpuMeter(benchstack.process_groups(stack)).measure(
             args.steady)
         took = benchstack.elapsed_since(begun)
         echo_rate = (echo_requests_sent() - echoes) / took
+        call_rate = (reports_answered(metrics_port) - reports) / took
         executor_cpu = [percent for name, percent in cpu.items()
                         if name.startswith('executor')]
         by_group = thread_groups_cpu(threads_before,
@@ -358,11 +383,16 @@ def measure(args):
         engine_per_echo = 1e4 * probing_cpu / max(echo_rate, 1e-9)
         figures['probing threads CPU per echo request (us)'] = '%.1f' % (
             engine_per_echo)
+        figures['update_vim calls answered/s'] = '%.1f' % call_rate
+        figures['check-in + RPC reply threads CPU per call (us)'] = (
+            '%.0f' % (1e4 * (by_group['check-ins'] + by_group['RPC replies'])
+                      / call_rate) if call_rate else '-')
         for name, percent in cpu.items():
             figures['CPU %s (%% of a core)' % name] = percent
         figures['CPU whole system (% of a core)'] = sum(cpu.values())
         sizing.update(
             whole_cpu=sum(cpu.values()), echo_rate=echo_rate,
+            call_rate=call_rate,
             probing_cpu=probing_cpu, executor_threads_cpu=by_group,
             executor_cpu=executor_cpu,
             executor_rss=[], executor_threads=[])

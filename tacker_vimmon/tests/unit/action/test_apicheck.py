@@ -15,6 +15,7 @@
 import datetime
 import queue
 import socket
+import time
 
 from tacker_vimmon.action import apicheck
 from tacker_vimmon.tests import base
@@ -54,6 +55,30 @@ class TestParsing(base.TestCase):
                       keystone.request())
         self.assertRaises(ValueError, apicheck.ApiTarget.from_settings,
                           'ftp://192.0.2.1', {})
+
+
+class TestHandshakeRtt(base.TestCase):
+
+    def test_the_kernels_handshake_time_not_the_time_since(self):
+        with socket.socket() as listener:
+            listener.bind(('127.0.0.1', 0))
+            listener.listen()
+            with socket.create_connection(listener.getsockname()) as sock:
+                # Read late, as a checker pass does: still the handshake's.
+                time.sleep(0.3)
+                rtt = apicheck.handshake_rtt(sock)
+        self.assertIsNotNone(rtt)
+        self.assertGreaterEqual(rtt, 0.0)
+        self.assertLess(rtt, 0.1)
+
+    def test_none_when_not_connected(self):
+        with socket.socket() as unused:
+            unused.bind(('127.0.0.1', 0))
+            port = unused.getsockname()[1]
+        with socket.socket() as sock:
+            self.assertIsNone(apicheck.handshake_rtt(sock))
+            self.assertNotEqual(0, sock.connect_ex(('127.0.0.1', port)))
+            self.assertIsNone(apicheck.handshake_rtt(sock))
 
 
 class TestChecker(base.TestCase):

@@ -154,6 +154,25 @@ class TestRounds(FakeProberEngine):
         self.assertTrue(signal.is_set())
         self.assertEqual((6.0, 9.0), engine.detection_window(SETTINGS))
 
+    def test_late_passes_do_not_add_up_over_rounds(self):
+        # Every pass comes a whole PASS_INTERVAL after its step was due,
+        # the worst case: each step is that late, and no later.
+        late = engine.PASS_INTERVAL
+        monitor, _signal = self.add()
+        while True:
+            due = self.engine.next_due()
+            if due > 6.0:
+                break
+            self.clock.now = due + late
+            self.engine.run_due()
+        # Rounds still start 3 s apart (the third at 6 s).
+        self.assertEqual([0, 1 + late, 2 + late, 3 + late, 4 + late,
+                          5 + late, 6 + late],
+                         [round(s[0], 6) for s in self.sent])
+        # The second failed round ended one pass after 6 s, not six.
+        self.assertEqual(U, monitor.status)
+        self.assertEqual(6.0 + late, self.clock.now)
+
     def test_a_later_request_of_the_round_may_answer(self):
         monitor, _signal = self.add()
         self.advance(2.0)
