@@ -61,12 +61,6 @@ LOG = logging.getLogger(__name__)
 RESOLVER_THREADS = 4
 # The spread of the pause between two API checks of a monitor.
 API_JITTER = 0.1
-# The scheduler runs at most this often, everything due by then in one
-# pass: 2,000 monitors have some step due every fraction of a millisecond,
-# and a wake-up for each would cost more than the steps. A step is thus up
-# to this much late, never early; the steps after it are due from when it
-# was due, not from when it ran, so lateness does not add up over a round.
-PASS_INTERVAL = icmp_prober.PASS_INTERVAL
 # The scheduler's kernel thread name (common/threads.py).
 PROBING_THREAD = 'tvm-probing'
 
@@ -351,7 +345,14 @@ class Engine:
                 if not self._heap:
                     self._lock.wait()
                     continue
-                wake_at = max(self._heap[0][0], began + PASS_INTERVAL)
+                # In passes (prober.PASS_INTERVAL): 2,000 monitors have some
+                # step due every fraction of a millisecond, and a wake-up
+                # for each would cost more than the steps. A step is thus
+                # up to a pass late, never early; the steps after it are
+                # due from when it was due, not from when it ran, so
+                # lateness does not add up over a round.
+                wake_at = max(self._heap[0][0],
+                              began + icmp_prober.PASS_INTERVAL)
                 timeout = wake_at - self._clock()
                 if timeout > 0:
                     self._lock.wait(timeout)
@@ -633,7 +634,7 @@ def detection_window(settings):
     the first failed round starts up to one round length later; then
     ``failure_threshold`` failed rounds, back to back or one round length
     apart, whichever is longer. Add the report to the conductor and the
-    scheduler's PASS_INTERVAL for what the API shows.
+    scheduler's pass (prober.PASS_INTERVAL) for what the API shows.
     """
     period = max(round_length(settings), failed_round_length(settings))
     confirming = ((settings.failure_threshold - 1) * period

@@ -171,14 +171,6 @@ class _Counting:
         self._checker.close()
 
 
-def use_pass_interval(seconds):
-    """Make the probing threads run their passes this many seconds apart
-    (they read the interval at every pass)."""
-    prober.PASS_INTERVAL = seconds
-    probing_engine.PASS_INTERVAL = seconds
-    apicheck.PASS_INTERVAL = seconds
-
-
 def bench_threads(count, rounds):
     start = cpu_seconds()
     for _ in range(rounds):
@@ -231,7 +223,8 @@ def main():
     for count in args.targets:
         targets = loopback_targets(count)
         for interval in args.pass_intervals:
-            use_pass_interval(interval)
+            # Every probing thread reads it at each pass.
+            prober.PASS_INTERVAL = interval
             passes = '%s, %g s passes' % (shared.kind, interval)
             rows.append(('engine (%s)' % passes, count)
                         + bench_engine(shared, targets, args.seconds))

@@ -54,7 +54,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -74,6 +73,7 @@ from tacker_vimmon.action import monitor
 from tacker_vimmon.action import prober
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
+from tacker_vimmon.tests.functional import base as functional_base
 
 # Keeps the list reads light while watching 2,000 VIMs.
 WATCH_INTERVAL = 0.5
@@ -106,12 +106,6 @@ def detection_rule(settings):
         timeout=settings.probe_timeout,
         failure_threshold=settings.failure_threshold,
         check_interval=settings.check_interval))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 def reports_answered(port):
@@ -319,7 +313,7 @@ def measure(args):
         overrides['probe_interval'] = args.probe_interval
     settings = probe_settings(overrides)
     # The conductor's own counters: how many calls the steady state made.
-    metrics_port = free_port()
+    metrics_port = functional_base.free_port()
     stack = benchstack.Stack(args.vims, executors=args.executors,
                              netns_hosts=args.down,
                              mistral_settings=args.mistral_settings,
@@ -411,9 +405,9 @@ def measure(args):
         detector = Watcher(operator, DETECT_INTERVAL, downed)
         detector.start()
         down_at = {}
-        for host in stack.hosts:
+        for host, vim_id in zip(stack.hosts, downed, strict=True):
             host.set_down()
-            down_at[by_host[host.ipv4]] = time.monotonic()
+            down_at[vim_id] = time.monotonic()
         benchstack.wait_until(
             lambda: all((v, 'UNREACHABLE') in detector.first_seen
                         for v in down_at), args.timeout,

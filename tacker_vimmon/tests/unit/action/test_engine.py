@@ -157,7 +157,7 @@ class TestRounds(FakeProberEngine):
     def test_late_passes_do_not_add_up_over_rounds(self):
         # Every pass comes a whole PASS_INTERVAL after its step was due,
         # the worst case: each step is that late, and no later.
-        late = engine.PASS_INTERVAL
+        late = prober.PASS_INTERVAL
         monitor, _signal = self.add()
         while True:
             due = self.engine.next_due()
