@@ -64,6 +64,14 @@ API_JITTER = 0.1
 # The scheduler's kernel thread name (common/threads.py).
 PROBING_THREAD = 'tvm-probing'
 
+# What a scheduled step does. The heap holds plain numbers only, (when,
+# order, step, monitor key, round or generation), never a callback and its
+# arguments: at 2,000 monitors a thousand steps a second wait a second or
+# more, and tuples of numbers are what the garbage collector stops
+# tracking, where bound methods and argument tuples would be promoted to
+# its oldest generation and make each full collection come sooner.
+STEP_START_ROUND, STEP_SEND, STEP_TIMED_OUT, STEP_START_API = range(4)
+
 
 class Verdict:
     """A monitor's status from its rounds, by the thresholds.
@@ -180,6 +188,8 @@ class Monitor:
 
     def __init__(self, where, settings, signal, api_target=None):
         self.where = where
+        # The engine's name for it in scheduled steps (Engine._at).
+        self.key = None
         # Parsed once: an address needs no lookup, ever.
         self.address = where.host if where.is_address() else None
         self.settings = settings
@@ -278,6 +288,10 @@ class Engine:
         self._clock = clock
         self._lock = threading.Condition()
         self._heap = []
+        self._monitors = {}
+        self._keys = itertools.count()
+        self._steps = (self._start_round, self._send, self._timed_out,
+                       self._start_api_round)
         # When the step being run was due (run_due).
         self._due = None
         self._order = itertools.count()
@@ -302,8 +316,10 @@ class Engine:
         api_target = api_target_of(where, settings)
         monitor = Monitor(where, settings, signal, api_target)
         with self._lock:
+            monitor.key = next(self._keys)
+            self._monitors[monitor.key] = monitor
             now = self._clock()
-            self._at(now, self._start_round, monitor)
+            self._at(now, STEP_START_ROUND, monitor)
             if monitor.api is not None:
                 self._schedule_api(monitor, now)
         return monitor
@@ -312,6 +328,7 @@ class Engine:
         """Stop probing for monitor; what is still scheduled is dropped."""
         with self._lock:
             monitor.stopped = True
+            self._monitors.pop(monitor.key, None)
             self._end_requests(monitor)
 
     def close(self):
@@ -329,9 +346,11 @@ class Engine:
     # The scheduler. Callbacks run under the lock, and are short: a send
     # does not block (the sockets are non-blocking).
 
-    def _at(self, when, callback, *args):
+    def _at(self, when, step, monitor, number=0):
+        """Run step (STEP_*) for monitor at when; number is its round or
+        API generation."""
         order = next(self._order)
-        heapq.heappush(self._heap, (when, order, callback, args))
+        heapq.heappush(self._heap, (when, order, step, monitor.key, number))
         if self._heap[0][1] == order:
             # A new earliest entry: the scheduler may sleep past it.
             self._lock.notify()
@@ -362,20 +381,23 @@ class Engine:
         with self._lock:
             now = self._clock()
             while self._heap and self._heap[0][0] <= now:
-                when, _order, callback, args = heapq.heappop(self._heap)
+                when, _order, step, key, number = heapq.heappop(self._heap)
+                monitor = self._monitors.get(key)
+                if monitor is None:
+                    continue  # removed
                 self._due = when
                 try:
-                    callback(*args)
+                    self._steps[step](monitor, number)
                 except Exception:
                     # The thread must live on: without it no monitor of
                     # this process would probe again. The monitor whose
                     # step failed starts over at its next round.
                     LOG.exception('Probing step %s failed',
-                                  callback.__name__)
-                    if callback.__name__ == '_start_api_round':
-                        self._restart_api(args[0], now)
+                                  self._steps[step].__name__)
+                    if step == STEP_START_API:
+                        self._restart_api(monitor, now)
                     else:
-                        self._restart(args[0], now)
+                        self._restart(monitor, now)
 
     def _restart(self, monitor, now):
         if monitor.stopped:
@@ -383,7 +405,7 @@ class Engine:
         monitor.in_round = False
         monitor.round += 1  # drops whatever the failed round scheduled
         self._end_requests(monitor)
-        self._at(now + round_length(monitor.settings), self._start_round,
+        self._at(now + round_length(monitor.settings), STEP_START_ROUND,
                  monitor)
 
     def next_due(self):
@@ -391,7 +413,7 @@ class Engine:
         with self._lock:
             return self._heap[0][0] if self._heap else None
 
-    def _start_round(self, monitor):
+    def _start_round(self, monitor, _number=0):
         if monitor.stopped:
             return
         monitor.round_started = self._due
@@ -436,12 +458,15 @@ class Engine:
             return
         self._send(monitor, monitor.round, due)
 
-    def _send(self, monitor, round_number, due):
+    def _send(self, monitor, round_number, due=None):
+        """Send the round's next request, due at due (the step's own due
+        time when run from the heap)."""
         if monitor.stopped or monitor.round != round_number:
             return
         if not monitor.in_round:
             return
         now = self._clock()
+        due = self._due if due is None else due
         monitor.sent += 1
         try:
             key = self._prober.send(monitor.destination, functools.partial(
@@ -455,10 +480,10 @@ class Engine:
         # is more than an interval behind, so that it does not catch up in
         # a burst.
         if monitor.sent < settings.count:
-            next_due = max(due + settings.interval, now)
-            self._at(next_due, self._send, monitor, round_number, next_due)
+            self._at(max(due + settings.interval, now), STEP_SEND, monitor,
+                     round_number)
         elif monitor.sent_at:
-            self._at(max(due + settings.timeout, now), self._timed_out,
+            self._at(max(due + settings.timeout, now), STEP_TIMED_OUT,
                      monitor, round_number)
         else:
             # Nothing left: no reply can come.
@@ -521,7 +546,7 @@ class Engine:
         started = now if monitor.round_started is None else (
             monitor.round_started)
         self._at(max(started + round_length(monitor.settings), now),
-                 self._start_round, monitor)
+                 STEP_START_ROUND, monitor)
 
     def _changed(self, monitor):
         if monitor.decide():
@@ -534,8 +559,7 @@ class Engine:
 
     def _schedule_api(self, monitor, when):
         monitor.api.generation += 1
-        self._at(when, self._start_api_round, monitor,
-                 monitor.api.generation)
+        self._at(when, STEP_START_API, monitor, monitor.api.generation)
 
     def _api_round_now(self, monitor):
         api = monitor.api

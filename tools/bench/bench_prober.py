@@ -31,6 +31,14 @@ anywhere. For each target count, side by side in one run:
   (``--seconds``) to see the checks' share. "checks" counts the API checks
   done in the window.
 
+With ``--gc-ballast N``, the process first makes N long-lived objects
+that the garbage collector tracks, about what a Mistral executor holds
+with 2,000 actions (about 540,000), and the engine rows add what the
+collector did while they were measured: full collections and the
+collector's time per second. What the engine keeps alive for a second or
+more is promoted to the oldest generation, and each full collection
+walks the whole ballast.
+
 With ``--pass-intervals``, the engine rows are measured once for each
 interval between the probing threads' passes (prober.PASS_INTERVAL, which
 the engine's scheduler and the API checker use too), side by side.
@@ -41,9 +49,11 @@ by the echo requests sent; "core %" is CPU time over wall time.
     .venv/bin/python tools/bench/bench_prober.py [--targets 100 500]
         [--rounds 3] [--seconds 5] [--icmp-socket auto]
         [--api-check --api-interval 30] [--pass-intervals 0.02 0.1]
+        [--gc-ballast 540000]
 """
 
 import argparse
+import gc
 import resource
 import shutil
 import socket
@@ -74,6 +84,36 @@ def cpu_seconds(children=False):
     return usage.ru_utime + usage.ru_stime
 
 
+class GcMeter:
+    """What the garbage collector did between start() and stop()."""
+
+    def __init__(self):
+        self.full = 0
+        self.seconds = 0.0
+        self._began = None
+
+    def _observe(self, phase, info):
+        if phase == 'start':
+            self._began = time.perf_counter()
+        elif self._began is not None:
+            self.seconds += time.perf_counter() - self._began
+            self.full += info['generation'] == 2
+
+    def start(self):
+        gc.callbacks.append(self._observe)
+
+    def stop(self):
+        gc.callbacks.remove(self._observe)
+
+
+def make_ballast(count):
+    # Small lists: tracked by the collector and never freed, as the
+    # objects of a long-running executor.
+    ballast = [[i] for i in range(count)]
+    gc.collect()
+    return ballast
+
+
 def bench_shared(shared, targets, rounds):
     answered = 0
     start_cpu, start = cpu_seconds(), time.monotonic()
@@ -97,6 +137,10 @@ def bench_shared(shared, targets, rounds):
     return cpu / probes, answered, probes, wall, cpu, probes
 
 
+# The collector's work in the last engine row measured for a target count.
+engine_gc = {}
+
+
 def bench_engine(shared, targets, seconds, settings=ENGINE_SETTINGS,
                  url='http://%s', checker=None):
     engine = probing_engine.Engine(shared, checker=checker)
@@ -112,16 +156,21 @@ def bench_engine(shared, targets, seconds, settings=ENGINE_SETTINGS,
         checker.mark()
     # Read without the prober's lock: a benchmark's estimate.
     start_sent = shared._counter
+    collector = GcMeter()
+    collector.start()
     start_cpu, start = cpu_seconds(), time.monotonic()
     time.sleep(seconds)
     cpu = cpu_seconds() - start_cpu
+    collector.stop()
     wall = time.monotonic() - start
     sent = shared._counter - start_sent
     answered = sum(m.status == 'REACHABLE' for m in monitors)
     for monitor in monitors:
         engine.remove(monitor)
     engine.close()
+    engine_gc[len(monitors)] = collector
     return cpu / max(sent, 1), answered, len(monitors), wall, cpu, sent
+
 
 
 def bench_api_check(shared, count, seconds, interval):
@@ -216,7 +265,11 @@ def main():
                         default=[prober.PASS_INTERVAL],
                         help='measure the engine rows with each of these '
                         'intervals between the probing threads\' passes')
+    parser.add_argument('--gc-ballast', type=int, default=0,
+                        help='long-lived objects to make first, as an '
+                        'executor has (540000 at 2,000 actions)')
     args = parser.parse_args()
+    ballast = make_ballast(args.gc_ballast)
     shared = prober.Prober(args.icmp_socket)
     has_ping = shutil.which('ping') is not None
     rows = []
@@ -227,11 +280,13 @@ def main():
             prober.PASS_INTERVAL = interval
             passes = '%s, %g s passes' % (shared.kind, interval)
             rows.append(('engine (%s)' % passes, count)
-                        + bench_engine(shared, targets, args.seconds))
+                        + bench_engine(shared, targets, args.seconds)
+                        + (engine_gc[count],))
             if args.api_check:
                 rows.append(('engine + API check (%s)' % passes, count)
                             + bench_api_check(shared, count, args.seconds,
-                                              args.api_interval))
+                                              args.api_interval)
+                            + (engine_gc[count],))
         rows.append(('thread per probe (%s)' % shared.kind, count)
                     + bench_shared(shared, targets, args.rounds))
         if has_ping:
@@ -239,12 +294,19 @@ def main():
                         + bench_ping(targets, args.rounds))
     shared.close()
     print('| method | targets | echoes | checks | CPU ms/echo '
-          '| CPU ms/check | answered | wall s | core % |')
-    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+          '| CPU ms/check | answered | wall s | core % '
+          '| full GCs | GC ms/s |')
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+          '| ---: | ---: |')
     engine_per_echo = {}
     for row in rows:
         method, count, per_echo, answered, out_of, wall, cpu, sent = row[:8]
-        checks, per_check = '-', '-'
+        checks, per_check, full, gc_time = '-', '-', '-', '-'
+        if method.startswith('engine'):
+            collector = row[-1]
+            row = row[:-1]
+            full = '%d' % collector.full
+            gc_time = '%.1f' % (1000 * collector.seconds / wall)
         if method.startswith('engine ('):
             engine_per_echo[count] = per_echo
         if len(row) > 8:
@@ -253,13 +315,15 @@ def main():
             # before at the same count and pass interval.
             api_cpu = cpu - engine_per_echo[count] * sent
             per_check = '%.3f' % (1000 * api_cpu / max(row[8], 1))
-        print('| %s | %d | %d | %s | %.3f | %s | %d/%d | %.2f | %.1f |' % (
-            method, count, sent, checks, per_echo * 1000, per_check,
-            answered, out_of, wall, 100 * cpu / wall))
+        print('| %s | %d | %d | %s | %.3f | %s | %d/%d | %.2f | %.1f '
+              '| %s | %s |' % (
+                  method, count, sent, checks, per_echo * 1000, per_check,
+                  answered, out_of, wall, 100 * cpu / wall, full, gc_time))
     print('(engine: "answered" counts monitors REACHABLE at the end; the '
           'others count probes answered)')
     if not has_ping:
         print('(no ping command on this machine: its rows are missing)')
+    del ballast
 
 
 if __name__ == '__main__':

@@ -19,11 +19,13 @@ result it chooses, as the checker's thread would.
 """
 
 import errno
+import gc
 import random
 import socket
 import struct
 import threading
 from unittest import mock
+import weakref
 
 from tacker_vimmon.action import engine
 from tacker_vimmon.action import loop
@@ -221,6 +223,32 @@ class TestRounds(FakeProberEngine):
         self.assertEqual(2, len(self.sent))
         self.reply(1, at=1.1)
         self.assertIsNone(monitor.status)
+
+    def test_a_removed_monitor_is_not_kept_alive_by_its_steps(self):
+        monitor, _signal = self.add()
+        self.advance(0.5)
+        self.assertTrue(self.engine.next_due())   # its steps are still due
+        self.engine.remove(monitor)
+        # The fake prober's records hold its callbacks, so it too.
+        self.sent.clear()
+        self.prober.reset_mock()
+        gone = weakref.ref(monitor)
+        del monitor
+        gc.collect()
+        self.assertIsNone(gone())
+
+    def test_scheduled_steps_are_not_tracked_by_the_collector(self):
+        # What waits in the heap for seconds must not fill the collector's
+        # oldest generation: at 2,000 monitors that would make the full
+        # collections of a large executor come every half minute.
+        for number in range(3):
+            self.add(where=target.ProbeTarget(
+                'http://192.0.2.%d:5000/v3' % number, '192.0.2.%d' % number))
+        self.advance(1.5)
+        gc.collect()
+        steps = list(self.engine._heap)
+        self.assertGreaterEqual(len(steps), 3)
+        self.assertEqual([], [step for step in steps if gc.is_tracked(step)])
 
     def test_send_errors_fail_the_round_at_once_logged_once(self):
         log = self.useFixture(base.fixtures.FakeLogger(
