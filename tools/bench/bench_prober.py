@@ -137,10 +137,6 @@ def bench_shared(shared, targets, rounds):
     return cpu / probes, answered, probes, wall, cpu, probes
 
 
-# The collector's work in the last engine row measured for a target count.
-engine_gc = {}
-
-
 def bench_engine(shared, targets, seconds, settings=ENGINE_SETTINGS,
                  url='http://%s', checker=None):
     engine = probing_engine.Engine(shared, checker=checker)
@@ -168,9 +164,8 @@ def bench_engine(shared, targets, seconds, settings=ENGINE_SETTINGS,
     for monitor in monitors:
         engine.remove(monitor)
     engine.close()
-    engine_gc[len(monitors)] = collector
-    return cpu / max(sent, 1), answered, len(monitors), wall, cpu, sent
-
+    return (cpu / max(sent, 1), answered, len(monitors), wall, cpu, sent,
+            collector)
 
 
 def bench_api_check(shared, count, seconds, interval):
@@ -269,7 +264,7 @@ def main():
                         help='long-lived objects to make first, as an '
                         'executor has (540000 at 2,000 actions)')
     args = parser.parse_args()
-    ballast = make_ballast(args.gc_ballast)
+    _ballast = make_ballast(args.gc_ballast)  # alive until main returns
     shared = prober.Prober(args.icmp_socket)
     has_ping = shutil.which('ping') is not None
     rows = []
@@ -280,13 +275,11 @@ def main():
             prober.PASS_INTERVAL = interval
             passes = '%s, %g s passes' % (shared.kind, interval)
             rows.append(('engine (%s)' % passes, count)
-                        + bench_engine(shared, targets, args.seconds)
-                        + (engine_gc[count],))
+                        + bench_engine(shared, targets, args.seconds))
             if args.api_check:
                 rows.append(('engine + API check (%s)' % passes, count)
                             + bench_api_check(shared, count, args.seconds,
-                                              args.api_interval)
-                            + (engine_gc[count],))
+                                              args.api_interval))
         rows.append(('thread per probe (%s)' % shared.kind, count)
                     + bench_shared(shared, targets, args.rounds))
         if has_ping:
@@ -301,29 +294,28 @@ def main():
     engine_per_echo = {}
     for row in rows:
         method, count, per_echo, answered, out_of, wall, cpu, sent = row[:8]
-        checks, per_check, full, gc_time = '-', '-', '-', '-'
-        if method.startswith('engine'):
-            collector = row[-1]
-            row = row[:-1]
+        # Engine rows add the collector's work, and API rows their checks.
+        collector, checks = (row[8:] + (None, None))[:2]
+        per_check, full, gc_time = '-', '-', '-'
+        if collector is not None:
             full = '%d' % collector.full
             gc_time = '%.1f' % (1000 * collector.seconds / wall)
         if method.startswith('engine ('):
             engine_per_echo[count] = per_echo
-        if len(row) > 8:
-            checks = '%d' % row[8]
+        if checks is not None:
             # What the checks add to the engine alone, measured just
             # before at the same count and pass interval.
             api_cpu = cpu - engine_per_echo[count] * sent
-            per_check = '%.3f' % (1000 * api_cpu / max(row[8], 1))
+            per_check = '%.3f' % (1000 * api_cpu / max(checks, 1))
         print('| %s | %d | %d | %s | %.3f | %s | %d/%d | %.2f | %.1f '
               '| %s | %s |' % (
-                  method, count, sent, checks, per_echo * 1000, per_check,
+                  method, count, sent, '-' if checks is None else checks,
+                  per_echo * 1000, per_check,
                   answered, out_of, wall, 100 * cpu / wall, full, gc_time))
     print('(engine: "answered" counts monitors REACHABLE at the end; the '
           'others count probes answered)')
     if not has_ping:
         print('(no ping command on this machine: its rows are missing)')
-    del ballast
 
 
 if __name__ == '__main__':
