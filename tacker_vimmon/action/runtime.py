@@ -115,6 +115,9 @@ class Runtime:
     def __init__(self, conf):
         self.conf = conf
         self.transport = rpc.get_transport_for(conf)
+        # Its calls are confirmed by their answers, its heartbeats by the
+        # next one: no publisher confirms.
+        rpc.unconfirmed_sends(self.transport)
         # Topic and timeout are passed so that the client never falls back
         # to the global configuration (Mistral's, here).
         self.conductor = rpcapi.ConductorAPI(

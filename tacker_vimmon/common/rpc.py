@@ -26,6 +26,7 @@ import oslo_messaging as messaging
 from oslo_messaging import opts as messaging_opts
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import common as driver_common
+from oslo_messaging._drivers import impl_rabbit
 from oslo_messaging.rpc import dispatcher as rpc_dispatcher
 
 from tacker_vimmon.common import context as vimmon_context
@@ -166,6 +167,40 @@ def quiet_replies(transport):
                                            driver._allowed_remote_exmods)
         driver._reply_q = reply_q
         driver._reply_q_conn = conn
+
+
+class _UnconfirmedConnection(impl_rabbit.Connection):
+    """A rabbit connection whose publishes the broker does not confirm.
+
+    The driver turns publisher confirms on for every connection, so each
+    call's request waits for the broker's Basic.Ack before the caller
+    waits for the answer: one more frame to read and one more wake-up per
+    call. For a call the answer is the confirmation (a request the broker
+    lost times out, and is sent again); without the extra wait, a monitor
+    process's update_vim costs it 10 to 30 % less CPU
+    (tools/bench/bench_checkins.py).
+    """
+
+    def ensure_connection(self):
+        # Read by kombu each time it opens the connection, reconnections
+        # included; the driver builds a fresh dict for each connection.
+        self.connection.transport_options['confirm_publish'] = False
+        super().ensure_connection()
+
+
+def unconfirmed_sends(transport):
+    """Make transport's new connections publish without confirms.
+
+    For a transport whose sends are calls, or casts that are repeated
+    (the monitor action's: update_vim, heartbeats). Must come before the
+    transport's first send, when its pool holds no connection yet. This
+    reaches into the rabbit driver (oslo.messaging 18); on another
+    driver, or if its insides differ, it does nothing.
+    """
+    pool = getattr(getattr(transport, '_driver', None), '_connection_pool',
+                   None)
+    if getattr(pool, 'connection_cls', None) is impl_rabbit.Connection:
+        pool.connection_cls = _UnconfirmedConnection
 
 
 def cleanup():

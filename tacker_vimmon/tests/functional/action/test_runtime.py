@@ -23,10 +23,14 @@ import os
 import threading
 import time
 
+from oslo_config import cfg
 from oslo_utils import uuidutils
 
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import runtime
+from tacker_vimmon.common import context
+from tacker_vimmon.common import rpc
+from tacker_vimmon.conductor import rpcapi
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
@@ -143,3 +147,49 @@ class TestCheckInThread(base.FunctionalTestCase):
         self.assertEqual(('tacker-vimmon-check-ins', 'bad_action'),
                          (calls[-1][0], calls[-1][2]))
         self.assertEqual(0, len(self.runtime.check_ins))
+
+
+def pooled_connections(transport):
+    """The AMQP connections (amqp.Connection) idle in transport's pool."""
+    items = transport._driver._connection_pool._items
+    return [connection.connection.connection for _ttl, connection in items]
+
+
+class TestUnconfirmedSends(base.FunctionalTestCase):
+    """The monitor's calls go out without publisher confirms, and are
+    answered; a transport left as oslo.messaging makes it confirms them
+    (so that the check below can tell the two apart)."""
+
+    def setUp(self):
+        super().setUp()
+        self.transport_url = processes.start_conductor(self)
+
+    def ping_through(self, transport):
+        api = rpcapi.ConductorAPI(transport=transport, timeout=10)
+        self.assertTrue(api.ping(context.get_admin_context()))
+        connections = pooled_connections(transport)
+        self.assertEqual(1, len(connections))
+        return connections[0]
+
+    def test_the_monitors_transport_sends_unconfirmed(self):
+        path = os.path.join(self.useFixture(base.fixtures.TempDir()).path,
+                            'tacker-vimmon-monitor.conf')
+        base.write_config(path, {
+            'DEFAULT': {'transport_url': self.transport_url}})
+        monitors = runtime.Runtime(runtime.load_config(path))
+        self.addCleanup(monitors.transport.cleanup)
+        plain = rpc.get_transport_for(cfg.ConfigOpts(), self.transport_url)
+        self.addCleanup(plain.cleanup)
+
+        self.assertFalse(self.ping_through(monitors.transport)
+                         .confirm_publish)
+        self.assertTrue(self.ping_through(plain).confirm_publish)
+
+        vim = db_api.vim_create(self.context, vimmon_fixtures.vim_values())
+        action_id = uuidutils.generate_uuid()
+        db_api.vim_update(self.context, vim.id, {'action_id': action_id})
+        report = monitors.reporter(vim.id, action_id)
+        self.assertEqual('REACHABLE', report('REACHABLE', reason='ok',
+                                             details=Verdict().details()))
+        self.assertEqual('REACHABLE',
+                         db_api.vim_get(self.context, vim.id).status)
