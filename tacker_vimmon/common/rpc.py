@@ -176,9 +176,9 @@ class _UnconfirmedConnection(impl_rabbit.Connection):
     call's request waits for the broker's Basic.Ack before the caller
     waits for the answer: one more frame to read and one more wake-up per
     call. For a call the answer is the confirmation (a request the broker
-    lost times out, and is sent again); without the extra wait, a monitor
-    process's update_vim costs it 10 to 30 % less CPU
-    (tools/bench/bench_checkins.py).
+    lost times out, and is sent again); without the extra wait, a routine
+    check-in costs the monitor process about 10 % less CPU
+    (tools/bench/bench_checkins.py --confirms).
     """
 
     def ensure_connection(self):

@@ -38,6 +38,11 @@ reply reader) and its own loop (loop.MonitorLoop):
   one after another, once every S seconds. A call right after another
   costs far less than one after a pause (the back-to-back row).
 
+With --confirms, the back-to-back row and each check-in-thread row are
+measured again right after, with the broker confirming every publish
+(oslo.messaging's default, which the action's transport turns off:
+tacker_vimmon.common.rpc.unconfirmed_sends), to show what that saves.
+
 "CPU per call" is the caller process's CPU time (every thread of it)
 over the calls made; "core %" is CPU time over wall time.
 
@@ -60,6 +65,7 @@ import bench_prober
 from tacker_vimmon.action import checkins
 from tacker_vimmon.action import loop
 from tacker_vimmon.action import runtime as monitor_runtime
+from tacker_vimmon.common import rpc
 from tacker_vimmon.common import states
 
 DETAILS = {'rtt': 0.0001, 'detail': None, 'checks': {'icmp': {
@@ -72,7 +78,10 @@ IDLE, BACK_TO_BACK = -1, 0
 LABELS = {IDLE: 'idle', BACK_TO_BACK: 'back to back'}
 
 
-def make_runtime(transport_url, workdir):
+def make_runtime(transport_url, workdir, confirms=False):
+    if confirms:
+        # What the action's transport was before it turned them off.
+        rpc.unconfirmed_sends = lambda transport: None
     path = os.path.join(workdir, 'monitor.conf')
     with open(path, 'w') as out:
         out.write('[DEFAULT]\ntransport_url = %s\n[conductor]\ntopic = %s\n'
@@ -164,7 +173,7 @@ def idle_row(runtime, interval):
 def measure(args, transport_url, workdir):
     """Rows of this process's calls; run in a child, one per row, so that
     no row inherits another's threads or connections."""
-    runtime = make_runtime(transport_url, workdir)
+    runtime = make_runtime(transport_url, workdir, args.with_confirms)
     if args.row == IDLE:
         made, cpu, wall = idle_row(runtime, args.check_interval)
     elif args.row == BACK_TO_BACK:
@@ -176,12 +185,13 @@ def measure(args, transport_url, workdir):
     os._exit(0)
 
 
-def child_row(args, transport_url, workdir, row, slot=0.0):
+def child_row(args, transport_url, workdir, row, slot=0.0, confirms=False):
     output = subprocess.run(
         [sys.executable, os.path.abspath(__file__), '--row', str(row),
          '--transport-url', transport_url, '--workdir', workdir,
          '--check-interval', str(args.check_interval),
-         '--seconds', str(args.seconds), '--in-slots', str(slot)],
+         '--seconds', str(args.seconds), '--in-slots', str(slot)]
+        + (['--with-confirms'] if confirms else []),
         capture_output=True, text=True, check=True,
         timeout=4 * args.check_interval + 120)
     made, cpu, wall = output.stdout.split()[-3:]
@@ -204,7 +214,13 @@ def main():
                         help='also measure each monitor count with its '
                         'check-ins made by a check-in thread, in passes '
                         'this many seconds apart')
+    parser.add_argument('--confirms', action='store_true',
+                        help='also measure the back-to-back and check-in '
+                        'thread rows with publisher confirms, right after '
+                        'each without')
     parser.add_argument('--row', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--with-confirms', action='store_true',
+                        help=argparse.SUPPRESS)
     parser.add_argument('--in-slots', type=float, default=0.0,
                         help=argparse.SUPPRESS)
     parser.add_argument('--transport-url', help=argparse.SUPPRESS)
@@ -218,15 +234,25 @@ def main():
             bench_conductor.Environment(args.rabbit_url, args.postgres_url,
                                         workdir) as env:
         env.start_noop('noop-1')
-        rows = [(row, 0.0) for row in [IDLE, BACK_TO_BACK] + args.monitors]
+        rows = [(row, 0.0, False)
+                for row in [IDLE, BACK_TO_BACK] + args.monitors]
         if args.slot:
-            rows += [(row, args.slot) for row in args.monitors]
-        for row, slot in rows:
+            rows += [(row, args.slot, False) for row in args.monitors]
+        if args.confirms:
+            # Each right after its twin without, so that both see the
+            # machine alike.
+            rows = [twin for row, slot, _ in rows for twin in
+                    [(row, slot, False)] + ([(row, slot, True)]
+                                            if row == BACK_TO_BACK or slot
+                                            else [])]
+        for row, slot, confirms in rows:
             made, cpu, wall = child_row(args, env.transport_url, workdir,
-                                        row, slot)
+                                        row, slot, confirms)
             label = LABELS.get(row, '%d monitors' % row)
             if slot:
                 label += ', check-in thread, %g s slots' % slot
+            if confirms:
+                label += ', publisher confirms'
             table.append((label, made / wall, 100 * cpu / wall,
                           1e6 * cpu / made if made else None))
             print('%s: %d calls' % (label, made), file=sys.stderr,
