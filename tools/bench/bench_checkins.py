@@ -198,6 +198,17 @@ def child_row(args, transport_url, workdir, row, slot=0.0, confirms=False):
     return int(made), float(cpu), float(wall)
 
 
+def with_confirmed_twins(rows):
+    """rows, each back-to-back and check-in-thread row followed by its
+    twin with publisher confirms, so that both see the machine alike."""
+    paired = []
+    for row, slot, _confirms in rows:
+        paired.append((row, slot, False))
+        if row == BACK_TO_BACK or slot:
+            paired.append((row, slot, True))
+    return paired
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--rabbit-url',
@@ -239,12 +250,7 @@ def main():
         if args.slot:
             rows += [(row, args.slot, False) for row in args.monitors]
         if args.confirms:
-            # Each right after its twin without, so that both see the
-            # machine alike.
-            rows = [twin for row, slot, _ in rows for twin in
-                    [(row, slot, False)] + ([(row, slot, True)]
-                                            if row == BACK_TO_BACK or slot
-                                            else [])]
+            rows = with_confirmed_twins(rows)
         for row, slot, confirms in rows:
             made, cpu, wall = child_row(args, env.transport_url, workdir,
                                         row, slot, confirms)
