@@ -6,16 +6,18 @@
 #                                     runtime and client requirements only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tools/venv-lib.sh
+. tools/venv-lib.sh
 REQS=(requirements.txt test-requirements.txt doc/requirements.txt)
 if [ "${1:-}" = --deploy ]; then
     # What the deployment tests run (devstack's plugin, the systemd units):
     # the interpreter Debian's uWSGI embeds, outside any user's home.
     VENV=.venv-deploy
-    PYTHON=/usr/bin/python3
+    PYTHON=$DISTRO_PYTHON
     REQS=(requirements.txt tools/deploy-requirements.txt)
 else
     VENV=${1:-.venv}
-    PYTHON=${PYTHON:-python3}
+    PYTHON=$(pick_python)
 fi
 
 "$PYTHON" - <<'PY'
@@ -26,12 +28,13 @@ if sys.version_info < (3, 11):
 PY
 
 stamp="$VENV/.tacker-vimmon-reqs"
-wanted=$(cat "${REQS[@]}" pyproject.toml | sha256sum | cut -d' ' -f1)
+wanted=$( (base_interpreter "$PYTHON"; cat "${REQS[@]}" pyproject.toml) |
+    sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
     exit 0
 fi
 echo "make-venv: installing tacker-vimmon and its requirements into $VENV"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+ensure_venv "$VENV" "$PYTHON"
 "$VENV/bin/pip" install -q --upgrade pip
 args=()
 for req in "${REQS[@]}"; do args+=(-r "$req"); done

@@ -10,12 +10,15 @@
 # requirements skips the work when nothing changed. Quiet unless it builds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=tools/venv-lib.sh
+. tools/venv-lib.sh
 VENV=${1:-.venv-mistral}
-PYTHON=${PYTHON:-python3}
+PYTHON=$(pick_python)
 MISTRAL_VERSION=${MISTRAL_VERSION:-23.0.0}
 
 stamp="$VENV/.tacker-vimmon-mistral"
-wanted=$( (echo "mistral==$MISTRAL_VERSION"; cat requirements.txt pyproject.toml) |
+wanted=$( (echo "mistral==$MISTRAL_VERSION"; base_interpreter "$PYTHON"
+           cat requirements.txt pyproject.toml) |
     sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/mistral-server" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
     exit 0
@@ -23,7 +26,7 @@ fi
 # pip's notes about missing local indexes are noise here.
 exec 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 echo "setup-mistral-venv: installing mistral $MISTRAL_VERSION and tacker-vimmon into $VENV"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+ensure_venv "$VENV" "$PYTHON"
 "$VENV/bin/pip" install -q --upgrade pip
 "$VENV/bin/pip" install -q "mistral==$MISTRAL_VERSION" python-mistralclient \
     mistral-lib psycopg2-binary -r requirements.txt
