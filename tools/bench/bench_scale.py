@@ -74,6 +74,7 @@ from tacker_vimmon.action import prober
 from tacker_vimmon.common import rpc
 from tacker_vimmon.conf import vim_monitor as vim_monitor_conf
 from tacker_vimmon.tests.functional import base as functional_base
+from tacker_vimmon.tests.functional import mistral
 
 # Keeps the list reads light while watching 2,000 VIMs.
 WATCH_INTERVAL = 0.5
@@ -327,7 +328,11 @@ def measure(args):
     figures = {}
     sizing = {'vims': args.vims, 'executors': args.executors,
               'probe_interval': settings.probe_interval,
-              'checks': args.checks, 'icmp_socket': args.icmp_socket}
+              'checks': args.checks, 'icmp_socket': args.icmp_socket,
+              'interpreter': {
+                  'services': benchstack.describe_interpreter(),
+                  'mistral': benchstack.describe_interpreter(
+                      os.path.join(mistral.VENV, 'bin', 'python'))}}
     try:
         print('stack up in %.0f s' % benchstack.elapsed_since(started),
               flush=True)
@@ -339,6 +344,9 @@ def measure(args):
                  enumerate(benchstack.addresses(stack, args.vims))]
         posted, took, registering, by_host = register(operator, names,
                                                       args.clients)
+        figures['interpreter: services / Mistral'] = '%s / %s' % (
+            sizing['interpreter']['services'],
+            sizing['interpreter']['mistral'])
         figures['registrations/s'] = len(posted) / registering
         figures['POST p50 / p99 (s)'] = '%.2f / %.2f' % (
             benchstack.percentile(took, 0.5),

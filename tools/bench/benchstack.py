@@ -256,6 +256,26 @@ def percentile(values, fraction):
     return ordered[min(rank, len(ordered)) - 1]
 
 
+# Printed by an interpreter about itself: where it is, its version, and
+# whether its core is a shared libpython (built --enable-shared; a
+# distribution's python3 links it into the binary).
+# How the interpreter was built shows in every CPU figure
+# (tools/venv-lib.sh, bench_interpreters.py).
+_DESCRIBE = """
+import os, sys
+with open('/proc/self/maps') as maps:
+    shared = any('libpython' in line for line in maps)
+print('%s %s%s' % (os.path.realpath(sys._base_executable),
+                   sys.version.split()[0], ', shared libpython' if shared
+                   else ''))
+"""
+
+
+def describe_interpreter(python=sys.executable):
+    return subprocess.run([python, '-c', _DESCRIBE], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
 def fmt(value):
     if value is None:
         return 'not reached'

@@ -30,20 +30,29 @@ def load(paths):
     for path in paths:
         with open(path) as source:
             runs.append(json.load(source)['sizing'])
-    return sorted(runs, key=lambda run: (run['icmp_socket'],
+    return sorted(runs, key=lambda run: (interpreter(run),
+                                         run['icmp_socket'],
                                          run['probe_interval'], run['vims'],
                                          run['executors']))
 
 
+def interpreter(run):
+    """The executors' Python: its version, and whether its core is a
+    shared libpython (runs before bench_scale recorded it say so)."""
+    described = run.get('interpreter', {}).get('mistral')
+    return described.split(' ', 1)[1] if described else 'not recorded'
+
+
+def kind(run):
+    return (run['probe_interval'], run['icmp_socket'], interpreter(run))
+
+
 def series(runs):
-    """(label, runs) for each line of the plot: one per probe interval
-    and socket kind."""
-    kinds = sorted({(run['probe_interval'], run['icmp_socket'])
-                    for run in runs})
-    return [('probe interval %g s, %s sockets' % kind,
-             [run for run in runs
-              if (run['probe_interval'], run['icmp_socket']) == kind])
-            for kind in kinds]
+    """(label, runs) for each line of the plot: one per probe interval,
+    socket kind and interpreter."""
+    return [('probe interval %g s, %s sockets, Python %s' % each,
+             [run for run in runs if kind(run) == each])
+            for each in sorted({kind(run) for run in runs})]
 
 
 def per_executor(run, key):
@@ -52,12 +61,12 @@ def per_executor(run, key):
 
 
 def table(runs):
-    header = ('VIMs', 'executors', 'probe interval (s)', 'ICMP sockets',
-              'echo requests/s',
+    header = ('Python', 'VIMs', 'executors', 'probe interval (s)',
+              'ICMP sockets', 'echo requests/s',
               'CPU per executor (% of a core)',
               'CPU whole system (% of a core)', 'RSS per executor (MiB)',
               'threads per executor')
-    rows = [(str(run['vims']), str(run['executors']),
+    rows = [(interpreter(run), str(run['vims']), str(run['executors']),
              '%g' % run['probe_interval'], run['icmp_socket'],
              '%.0f' % run['echo_rate'],
              '%.1f' % per_executor(run, 'executor_cpu'),
