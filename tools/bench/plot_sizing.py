@@ -91,7 +91,7 @@ def plot(runs, png):
     from matplotlib import pyplot
 
     figure, (cpu_axes, memory_axes) = pyplot.subplots(
-        1, 2, figsize=(10, 4), dpi=100)
+        1, 2, figsize=(12, 6.5), dpi=100)
     for label, these in series(runs):
         vims = [run['vims'] for run in these]
         cpu_axes.plot(vims, [run['whole_cpu'] for run in these], 'o-',
@@ -107,7 +107,10 @@ def plot(runs, png):
                     title='Executor memory')
     for axes in (cpu_axes, memory_axes):
         axes.grid(True, alpha=0.3)
-        axes.legend(fontsize='small')
+        # Below the plot: with several interpreters and intervals the
+        # labels would hide the lines.
+        axes.legend(fontsize='x-small', loc='upper center',
+                    bbox_to_anchor=(0.5, -0.14))
         axes.set_ylim(bottom=0)
     figure.tight_layout()
     figure.savefig(png)
