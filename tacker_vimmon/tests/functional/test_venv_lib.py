@@ -14,7 +14,6 @@
 with, run in bash as tools/make-venv.sh and setup-mistral-venv.sh do."""
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,12 +44,21 @@ def base_of(python):
 
 
 def interpreters():
-    """Distinct interpreters of this machine, by their real paths."""
+    """Distinct interpreters of this machine, by their real paths: the
+    distribution's, this test's, and every python3 on PATH (where a venv's
+    bin comes first, and pyenv's shims after it)."""
+    candidates = [DISTRO_PYTHON, sys._base_executable] + [
+        os.path.join(directory, 'python3')
+        for directory in os.environ.get('PATH', '').split(os.pathsep)
+        if directory]
     found = {}
-    for candidate in (DISTRO_PYTHON, shutil.which('python3'),
-                      sys._base_executable):
-        if candidate and os.path.exists(candidate):
+    for candidate in candidates:
+        if not os.access(candidate, os.X_OK):
+            continue
+        try:
             found.setdefault(base_of(candidate), candidate)
+        except (OSError, subprocess.CalledProcessError):
+            continue  # not a Python that runs
     return list(found.values())
 
 
