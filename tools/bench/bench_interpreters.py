@@ -37,6 +37,7 @@ import benchstack
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+
 def table_of(output):
     """(header cells, data rows' cells) of the last Markdown table in
     output; other lines (notes, progress) are left out."""
