@@ -46,6 +46,11 @@ class ConductorUnreachable(Exception):
     """A report could not be delivered; try again later."""
 
 
+class ManyRefused(Exception):
+    """The conductors do not take many reports in one call (older than
+    the call, or it was refused): report one at a time."""
+
+
 # Monitors made before heartbeats (or the recovery threshold, or the API
 # check) existed have no such input: they probe ICMP only, as they did.
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
@@ -200,27 +205,64 @@ class MonitorLoop:
             report again, 'bad_action', the monitor gone)
         :raises: ConductorUnreachable, once the check-ins are taken back
         """
-        with self._lock:
-            if self._finished or not self._by_check_in_thread():
-                self._delegated = False
-                return None
-            due = self._check_in_due()
-            if due >= horizon or self._wakeup.is_set():
-                # Checked in meanwhile, or a change or wake-up that this
-                # monitor's thread is about to report.
-                return due
-            try:
-                answer = self._call()
-            except ConductorUnreachable as error:
-                self._back_off(error)
-                self.take_back()
-                raise
+        claim = self.claim_check_in(horizon)
+        if not isinstance(claim, CheckIn):
+            return claim
+        try:
+            answer = self._report(self.status, **self._findings())
+        except ConductorUnreachable as error:
+            claim.failed(error)
+            raise
+        return claim.answered(answer)
+
+    def claim_check_in(self, horizon):
+        """Take this monitor's routine check-in, if due before ``horizon``.
+
+        :returns: a CheckIn, holding this monitor's lock (so that its own
+            thread reports nothing meanwhile) until it is answered or has
+            failed; else what routine_check_in returns: when the next one
+            is due, or None
+        """
+        self._lock.acquire()
+        if self._finished or not self._by_check_in_thread():
+            self._delegated = False
+            self._lock.release()
+            return None
+        due = self._check_in_due()
+        if due >= horizon or self._wakeup.is_set():
+            # Checked in meanwhile, or a change or wake-up that this
+            # monitor's thread is about to report.
+            self._lock.release()
+            return due
+        return CheckIn(self)
+
+    def _check_in_answered(self, answer):
+        """The conductor's answer to a claimed check-in; lock held."""
+        try:
+            self._woken = False
+            self._answered(answer)
             if answer == states.BAD_ACTION:
                 self._retired = True
             if self._retired or not self._by_check_in_thread():
                 self.take_back()
                 return None
             return self._check_in_due()
+        finally:
+            self._lock.release()
+
+    def _check_in_given_back(self):
+        try:
+            self.take_back()
+        finally:
+            self._lock.release()
+
+    def _check_in_failed(self, error):
+        """A claimed check-in was not delivered; lock held."""
+        try:
+            self._back_off(error)
+            self.take_back()
+        finally:
+            self._lock.release()
 
     def take_back(self):
         """This monitor's own thread makes its check-ins again (soon)."""
@@ -300,13 +342,27 @@ class MonitorLoop:
     def _call(self):
         self._woken = False
         answer = self._report(self.status, **self._findings())
+        self._answered(answer)
+        return answer
+
+    def _answered(self, answer):
         self._retry_delay = FIRST_RETRY_DELAY
         self._retry_at = 0.0
         self._last_check_in = self._clock()
         if answer != states.BAD_ACTION:
             self.reported = (answer,
                              self.reason if answer == self.status else None)
-        return answer
+
+    def check_in_report(self):
+        """This monitor's report as update_vims takes it (a mapping of
+        update_vim's arguments)."""
+        report = {'vim_id': self.vim_id, 'action_id': self.action_id,
+                  'status': self.status}
+        findings = self._findings()
+        if findings:
+            report.update(reason=findings['reason'],
+                          details=findings['details'] or {})
+        return report
 
     def _findings(self):
         """The reason and what the checks saw, when the verdict has them."""
@@ -323,3 +379,32 @@ class MonitorLoop:
                      'error': error, 'delay': delay})
         self._retry_at = self._clock() + delay
         self._retry_delay = min(self._retry_delay * 2, MAX_RETRY_DELAY)
+
+
+class CheckIn:
+    """A monitor's routine check-in, claimed by the check-in thread.
+
+    It holds the monitor's lock from claim_check_in until ``answered`` or
+    ``failed`` is called, exactly once, by the thread that claimed it.
+    """
+
+    def __init__(self, monitor):
+        self.monitor = monitor
+
+    def report(self):
+        """What to send: a mapping of update_vim's arguments."""
+        return self.monitor.check_in_report()
+
+    def answered(self, answer):
+        """The conductor's answer came: when the next check-in is due, or
+        None when the monitor's own thread takes them back."""
+        return self.monitor._check_in_answered(answer)
+
+    def failed(self, error):
+        """It could not be delivered: the monitor backs off and makes its
+        check-ins itself again."""
+        self.monitor._check_in_failed(error)
+
+    def give_back(self):
+        """Not sent: the monitor's own thread makes it, at once."""
+        self.monitor._check_in_given_back()

@@ -60,6 +60,8 @@ FIRST_FAILURE_RETRY_DELAY = 1.0
 # connection, which comes as kombu's OperationalError (seen with a
 # private broker stopped): let through, it would end the monitor's loop.
 BROKER_ERRORS = heartbeat.BROKER_ERRORS
+# What a conductor older than the method answers (as remote errors).
+NOT_SERVED = ('UnsupportedVersion', 'NoSuchMethod')
 
 _lock = threading.Lock()
 _runtime = None
@@ -132,7 +134,8 @@ class Runtime:
         self.context = vimmon_context.get_admin_context()
         self.heartbeat = heartbeat.Heartbeat(self._send_heartbeat)
         slot = conf.vim_monitor.check_in_slot
-        self.check_ins = checkins.CheckIns(slot) if slot else None
+        self.check_ins = (checkins.CheckIns(slot, send=self.report_many)
+                          if slot else None)
 
     def _send_heartbeat(self, action_ids):
         self.conductor.heartbeat(self.context, action_ids)
@@ -156,6 +159,42 @@ class Runtime:
         :raises: IcmpUnavailable
         """
         return probing_engine.get_engine(self.prober)
+
+    def report_many(self, reports):
+        """Send many monitors' reports in one update_vims call.
+
+        Tried as a single report is (see reporter): a conductor that dies
+        takes the call with it, and sending it again is only a check-in
+        for each monitor.
+
+        :param reports: mappings of update_vim's arguments
+        :returns: the answers, in order
+        :raises: ConductorUnreachable; loop.ManyRefused when the
+            conductors do not take update_vims (older than 1.5) or refuse
+            this call
+        """
+        per_try = max(MIN_REPORT_TRY, self.conductor.timeout / REPORT_ATTEMPTS)
+        for _attempt in range(REPORT_ATTEMPTS):
+            try:
+                rpc.quiet_replies(self.transport)
+                return self.conductor.update_vims(self.context, reports,
+                                                  timeout=per_try)
+            except messaging.MessagingTimeout:
+                continue
+            except (exception.InvalidRpcCall,
+                    messaging.UnsupportedVersion) as error:
+                raise loop.ManyRefused(error)
+            except messaging.RemoteError as error:
+                if error.exc_type in NOT_SERVED:
+                    raise loop.ManyRefused(error)
+                # The conductor failed to store them (its database, say):
+                # as for one report, try again after the back-off.
+                raise loop.ConductorUnreachable(error)
+            except BROKER_ERRORS as error:
+                raise loop.ConductorUnreachable(error)
+        raise loop.ConductorUnreachable(
+            'no conductor answered %d tries of %.1f s'
+            % (REPORT_ATTEMPTS, per_try))
 
     def reporter(self, vim_id, action_id):
         """report(status, reason=, details=) for loop.MonitorLoop, through

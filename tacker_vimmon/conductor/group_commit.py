@@ -25,10 +25,12 @@ MAX_GROUP = 64
 
 
 class _Entry:
-    def __init__(self, key, item):
+    def __init__(self, key, item, wake):
         self.key = key
         self.item = item
-        self.wake = threading.Event()
+        # Shared by the entries of one submitter: set when any of them is
+        # written or is to lead the next group.
+        self.wake = wake
         self.lead = False
         self.finished = False
         self.result = None
@@ -51,21 +53,33 @@ class GroupCommit:
 
     def submit(self, key, item):
         """Write item (in some group) and return its result."""
-        entry = _Entry(key, item)
+        [result] = self.submit_all([(key, item)])
+        return result
+
+    def submit_all(self, keyed_items):
+        """Write every (key, item) (in one group or more); their results.
+
+        :raises: the first error of a group that held one of them, once
+            all of them are written or failed
+        """
+        wake = threading.Event()
+        entries = [_Entry(key, item, wake) for key, item in keyed_items]
         with self._lock:
-            self._waiting.append(entry)
-            if not self._busy:
-                self._busy = entry.lead = True
-        while not entry.finished:
-            if entry.lead:
-                entry.lead = False
+            self._waiting.extend(entries)
+            if entries and not self._busy:
+                self._busy = entries[0].lead = True
+        while not all(entry.finished for entry in entries):
+            lead = next((entry for entry in entries if entry.lead), None)
+            if lead is not None:
+                lead.lead = False
                 self._write_group()
             else:
-                entry.wake.wait()
-                entry.wake.clear()
-        if entry.error is not None:
-            raise entry.error
-        return entry.result
+                wake.wait()
+                wake.clear()
+        for entry in entries:
+            if entry.error is not None:
+                raise entry.error
+        return [entry.result for entry in entries]
 
     def _take_group(self):
         group, keys, rest = [], set(), []

@@ -40,6 +40,7 @@ _MAX_ID_LENGTH = 36
 # The most monitors one heartbeat may name (one executor process runs a
 # few thousand at most).
 MAX_HEARTBEAT_IDS = 20000
+MAX_REPORTS = 1000
 # The longest reason for a failed monitor that is stored: enough for any
 # message of ours, not a way to fill the database.
 MAX_REASON_LENGTH = 1000
@@ -88,6 +89,45 @@ def _check_arguments(method, names, optional, types, kwargs):
                                            type(kwargs[name]).__name__)))
 
 
+# update_vim's arguments, and those of each report of update_vims.
+_REPORT_TYPES = {'vim_id': str, 'status': str, 'action_id': str,
+                 'reason': str, 'details': dict}
+_REPORT_OPTIONAL = frozenset(['reason', 'details'])
+
+
+def _checked_report(method, vim_id, status, action_id, reason, details):
+    """A monitor's report as db_api.Report, once every field is valid.
+
+    :raises: InvalidRpcCall naming the field to fix
+    """
+    if status not in states.MONITOR_STATUSES:
+        raise exception.InvalidRpcCall(method=method, reason=(
+            'status must be one of %s, not %r'
+            % (', '.join(states.MONITOR_STATUSES), status)))
+    _check_id(method, 'vim_id', vim_id)
+    _check_id(method, 'action_id', action_id)
+    if reason is not None and reason not in states.CHECK_REASONS:
+        raise exception.InvalidRpcCall(method=method, reason=(
+            'reason must be one of %s, not %r'
+            % (', '.join(states.CHECK_REASONS), reason[:40])))
+    details = _checked_details(details) if reason is not None else None
+    return db_api.Report(vim_id, action_id, status, reason, details)
+
+
+def _checked_report_item(index, item):
+    """Report number ``index`` of an update_vims call, checked."""
+    method = 'update_vims (report %d)' % index
+    if not isinstance(item, dict):
+        raise exception.InvalidRpcCall(method=method, reason=(
+            'each report must be a mapping of update_vim\'s arguments, '
+            'not %s' % type(item).__name__))
+    _check_arguments(method, list(_REPORT_TYPES), _REPORT_OPTIONAL,
+                     _REPORT_TYPES, item)
+    return _checked_report(method, item['vim_id'], item['status'],
+                           item['action_id'], item.get('reason'),
+                           item.get('details'))
+
+
 def _check_id(method, name, value):
     if (not isinstance(value, str) or not value
             or len(value) > _MAX_ID_LENGTH):
@@ -113,42 +153,56 @@ class ConductorManager:
         self._notifier = notifier or notifications.NoNotifier()
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
-    @strict_arguments(vim_id=str, status=str, action_id=str, reason=str,
-                      details=dict)
+    @strict_arguments(**_REPORT_TYPES)
     def update_vim(self, context, vim_id, status, action_id, reason=None,
                    details=None):
         """Store a monitor's report; see ConductorAPI.update_vim."""
-        if status not in states.MONITOR_STATUSES:
-            raise exception.InvalidRpcCall(method='update_vim', reason=(
-                'status must be one of %s, not %r'
-                % (', '.join(states.MONITOR_STATUSES), status)))
-        _check_id('update_vim', 'vim_id', vim_id)
-        _check_id('update_vim', 'action_id', action_id)
-        if reason is not None and reason not in states.CHECK_REASONS:
-            raise exception.InvalidRpcCall(method='update_vim', reason=(
-                'reason must be one of %s, not %r'
-                % (', '.join(states.CHECK_REASONS), reason[:40])))
-        details = _checked_details(details) if reason is not None else None
-        report = db_api.Report(vim_id, action_id, status, reason, details)
+        report = _checked_report('update_vim', vim_id, status, action_id,
+                                 reason, details)
         with metrics.REPORT_SECONDS.time():
             previous = self._reports.submit(vim_id, report)
+        return self._answer(context, report, previous)
+
+    @messaging.expected_exceptions(exception.InvalidRpcCall)
+    @strict_arguments(reports=list)
+    def update_vims(self, context, reports):
+        """Store the check-ins of many monitors; see
+        ConductorAPI.update_vims.
+        """
+        if len(reports) > MAX_REPORTS:
+            raise exception.InvalidRpcCall(method='update_vims', reason=(
+                'at most %d reports per call, not %d'
+                % (MAX_REPORTS, len(reports))))
+        checked = [_checked_report_item(index, item)
+                   for index, item in enumerate(reports)]
+        with metrics.REPORT_SECONDS.time():
+            previous = self._reports.submit_all(
+                [(report.vim_id, report) for report in checked])
+        return [self._answer(context, report, before)
+                for report, before in zip(checked, previous, strict=True)]
+
+    def _answer(self, context, report, previous):
+        """What the monitor hears of its stored report; logs and notifies
+        a change."""
         metrics.REPORTS.labels('stored' if previous else 'bad_action').inc()
         if previous is None:
             LOG.info('Monitor action %(action)s of VIM %(vim)s is not '
                      'wanted (VIM gone or action replaced); told it to stop',
-                     {'action': action_id, 'vim': vim_id})
+                     {'action': report.action_id, 'vim': report.vim_id})
             return states.BAD_ACTION
-        if previous.status != status:
+        if previous.status != report.status:
             LOG.info('VIM %(vim)s is now %(new)s (%(reason)s; was %(old)s)',
-                     {'vim': vim_id, 'new': status, 'old': previous.status,
-                      'reason': reason or 'no reason given'})
+                     {'vim': report.vim_id, 'new': report.status,
+                      'old': previous.status,
+                      'reason': report.reason or 'no reason given'})
         self._notifier.status_changed(
-            context, _Vim(vim_id, previous),
+            context, _Vim(report.vim_id, previous),
             states.shown_status(previous.status, previous.silent,
                                 previous.auth_status),
-            states.shown_status(status, auth_status=previous.auth_status),
-            reason, (details or {}).get('detail'))
-        return status
+            states.shown_status(report.status,
+                                auth_status=previous.auth_status),
+            report.reason, report.detail)
+        return report.status
 
     @messaging.expected_exceptions(exception.InvalidRpcCall)
     @strict_arguments(action_ids=list)

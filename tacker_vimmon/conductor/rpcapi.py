@@ -39,9 +39,12 @@ class ConductorAPI:
     * 1.4 - ``update_vim`` also takes ``reason`` (a code of
       states.CHECK_REASONS) and ``details`` (the round-trip time and what
       each check saw); a 1.0 call (neither) still works.
+    * 1.5 - ``update_vims(reports)``: many monitors' reports in one call,
+      each a mapping of update_vim's arguments; returns their answers in
+      the same order.
     """
 
-    RPC_API_VERSION = '1.4'
+    RPC_API_VERSION = '1.5'
 
     def __init__(self, topic=rpc.CONDUCTOR_TOPIC, transport=None,
                  version_cap=None, timeout=DEFAULT_TIMEOUT):
@@ -84,6 +87,31 @@ class ConductorAPI:
         cctxt = self.client.prepare(version='1.0', timeout=timeout)
         return cctxt.call(context, 'update_vim', vim_id=vim_id,
                           status=status, action_id=action_id)
+
+    def update_vims(self, context, reports, timeout=None):
+        """Many monitors' reports (their routine check-ins) in one call.
+
+        Each is written and answered as update_vim would write and answer
+        it on its own; one call costs the caller and the conductor about
+        what a single report costs.
+
+        :param reports: mappings of update_vim's arguments (``vim_id``,
+            ``status``, ``action_id``, and ``reason`` and ``details``), at
+            most manager.MAX_REPORTS, of distinct VIMs
+        :returns: the answers, in the order of ``reports``: each the status
+            stored, or 'bad_action'
+        :raises: InvalidRpcCall naming the report to fix (nothing of the
+            call is written); oslo_messaging.MessagingTimeout when no
+            conductor answered; oslo_messaging.UnsupportedVersion when
+            capped below 1.5 (a rolling upgrade: send update_vim instead)
+        """
+        cctxt = self.client.prepare(version='1.5',
+                                    timeout=timeout or self.timeout)
+        return cctxt.call(context, 'update_vims', reports=list(reports))
+
+    def can_send_many(self):
+        """Whether update_vims may be sent (1.5 is within the cap)."""
+        return self.client.can_send_version('1.5')
 
     def heartbeat(self, context, action_ids):
         """Tell the conductors which monitors run in this process (a cast).

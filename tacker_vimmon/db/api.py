@@ -579,45 +579,58 @@ def vim_monitors_mark_silent(context, heard_before):
 _HEARTBEAT_CHUNK = 500
 
 
-@oslo_db_api.retry_on_deadlock
-@main_context_manager.writer
 def vim_monitors_heard(context, action_ids):
     """Record a heartbeat: the monitors with these action_ids still run.
 
     One guarded UPDATE per chunk of ids sets last_check_in_at (the row's
     updated_at stays: being alive changes nothing of the VIM). A VIM that
     was marked silent is unmarked, with a MONITOR event from UNKNOWN back
-    to the status its monitor last reported. Rows are locked in id order
-    first, as reports lock them, so that the two never deadlock.
+    to the status its monitor last reported.
+
+    Each chunk is a transaction of its own, its rows locked in id order,
+    as every other writer of several VIMs locks them: one transaction for
+    all chunks would hold the rows of one chunk while it waits for the
+    (lower) ids of the next, and deadlock with a group of reports holding
+    those and waiting for the first. Nothing needs the chunks to commit
+    together: each row's heartbeat stands on its own.
 
     :returns: (how many VIMs want one of these monitors, ids of the VIMs
         heard from again after a silence)
     """
-    vim = models.Vim
     now = timeutils.utcnow()
     heard, recovered = 0, []
     ids = sorted(set(action_ids))
     for start in range(0, len(ids), _HEARTBEAT_CHUNK):
-        chunk = ids[start:start + _HEARTBEAT_CHUNK]
-        rows = context.session.execute(
-            sa.select(vim.id, vim.tenant_id, vim.status, vim.silent_since)
-            .where(vim.action_id.in_(chunk)).order_by(vim.id)
-            .with_for_update()).all()
-        if not rows:
-            continue
+        rows = _vim_monitors_heard_chunk(
+            context, ids[start:start + _HEARTBEAT_CHUNK], now)
         heard += len(rows)
-        context.session.execute(
-            sa.update(vim).where(vim.id.in_([row.id for row in rows]))
-            .values(last_check_in_at=now, silent_since=None,
-                    updated_at=vim.updated_at)
-            .execution_options(synchronize_session=False))
-        for row in rows:
-            if row.silent_since is not None:
-                recovered.append(row.id)
-                _add_event(context.session, row, EVENT_MONITOR, {
-                    'old_status': states.UNKNOWN, 'new_status': row.status,
-                    'reason': 'heard from again'})
+        recovered.extend(row.id for row in rows
+                         if row.silent_since is not None)
     return heard, recovered
+
+
+@oslo_db_api.retry_on_deadlock
+@main_context_manager.writer.independent
+def _vim_monitors_heard_chunk(context, action_ids, now):
+    """One chunk of a heartbeat; the rows of the VIMs it named, before."""
+    vim = models.Vim
+    rows = context.session.execute(
+        sa.select(vim.id, vim.tenant_id, vim.status, vim.silent_since)
+        .where(vim.action_id.in_(action_ids)).order_by(vim.id)
+        .with_for_update()).all()
+    if not rows:
+        return rows
+    context.session.execute(
+        sa.update(vim).where(vim.id.in_([row.id for row in rows]))
+        .values(last_check_in_at=now, silent_since=None,
+                updated_at=vim.updated_at)
+        .execution_options(synchronize_session=False))
+    for row in rows:
+        if row.silent_since is not None:
+            _add_event(context.session, row, EVENT_MONITOR, {
+                'old_status': states.UNKNOWN, 'new_status': row.status,
+                'reason': 'heard from again'})
+    return rows
 
 
 @main_context_manager.reader
@@ -846,6 +859,9 @@ class MonitorReportWriter:
                     connection, report, now)
         return [previous[report.vim_id] for report in reports]
 
+    # No writer locks rows against the id order, so a deadlock means one
+    # that does; the group was rolled back whole and is written again.
+    @oslo_db_api.retry_on_deadlock
     def _write_postgresql(self, engine, reports):
         if self._connection is None:
             # The statements of one string sent at once run as one

@@ -140,8 +140,9 @@ class TestMonitorAction(MonitorActionTestCase):
         self._check_a_monitor_that_cannot_start_ends_in_error()
 
     def _check_ipv4_monitor_reports_and_exits_by_fast_path(self):
-        vim_id, action_id, monitor = self.start_monitor(
-            'http://%s:5000/v3' % self.host.ipv4, check_interval=60)
+        auth_url = 'http://%s:5000/v3' % self.host.ipv4
+        vim_id, action_id, monitor = self.start_monitor(auth_url,
+                                                        check_interval=60)
         self.wait_status(vim_id, 'REACHABLE')
         self.host.set_down()
         self.wait_status(vim_id, 'UNREACHABLE')
@@ -151,6 +152,13 @@ class TestMonitorAction(MonitorActionTestCase):
                          [event.resource_state for event in events])
         running = self.action_execution(monitor.execution_id)
         self.assertEqual('RUNNING', running.state)
+        # The task's expressions hand the execution input on as it was
+        # given: the probe settings stay a mapping of numbers.
+        self.assertEqual(
+            definition.workflow_input(vim_id, action_id, auth_url,
+                                      probe(60)),
+            json.loads(self.mistral.client.action_executions.get(
+                running.id).input))
         # A no-op sent to the executor now waits for its only thread.
         noop = self.start_noop()
         base.wait_for(lambda: self.action_execution(noop), REPORT_BOUND,

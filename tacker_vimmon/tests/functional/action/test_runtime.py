@@ -79,9 +79,9 @@ class Verdict:
 
 
 class TestCheckInThread(base.FunctionalTestCase):
-    """Routine check-ins through the process's check-in thread, to a real
-    conductor on PostgreSQL over RabbitMQ; a retired monitor exits on the
-    'bad_action' that thread hears."""
+    """Routine check-ins through the process's check-in thread (in
+    update_vims calls), to a real conductor on PostgreSQL over RabbitMQ; a
+    retired monitor exits on the 'bad_action' that thread hears."""
 
     CHECK_INTERVAL = 1.0
     SLOT = 0.25
@@ -110,6 +110,18 @@ class TestCheckInThread(base.FunctionalTestCase):
             calls.append((threading.current_thread().name,
                           time.monotonic(), answer))
             return answer
+
+        def recorded_many(reports):
+            # The thread's check-ins go in update_vims calls.
+            self.assertEqual([(vim.id, action_id, 'REACHABLE', 'ok')],
+                             [(r['vim_id'], r['action_id'], r['status'],
+                               r['reason']) for r in reports])
+            [answer] = self.runtime.report_many(reports)
+            calls.append((threading.current_thread().name,
+                          time.monotonic(), answer))
+            return [answer]
+
+        self.runtime.check_ins._send = recorded_many
 
         settings = loop.ProbeSettings(
             count=1, interval=0.2, timeout=0.5, failure_threshold=2,

@@ -109,7 +109,41 @@ class _ContractTests:
         self._check_bad_action(self.new_vim(name='stale',
                                             action_id=NEW_ACTION))
         self._check_bad_calls(self.new_vim(name='bad-calls'))
+        self._check_many_in_one_call(self.new_vim(name='many-1'),
+                                     self.new_vim(name='many-2'))
         self.assertNoServerTraceback()
+
+    def _check_many_in_one_call(self, first, second):
+        """update_vims: each report as its own update_vim, one call."""
+        for host in self.conductors:
+            client = self.api.client.prepare(server=host)
+            api = rpcapi.ConductorAPI(topic=TOPIC, transport=self.transport,
+                                      timeout=30)
+            api.client = client
+            self.assertEqual(['REACHABLE', 'UNREACHABLE', 'bad_action'],
+                             api.update_vims(self.context, [
+                {'vim_id': first, 'status': 'REACHABLE',
+                 'action_id': OLD_ACTION},
+                {'vim_id': second, 'status': 'UNREACHABLE',
+                 'action_id': OLD_ACTION, 'reason': 'timeout',
+                 'details': {'rtt': None, 'detail': 'no reply'}},
+                {'vim_id': first, 'status': 'UNREACHABLE',
+                 'action_id': NEW_ACTION}]))
+        self.assertEqual(
+            [('REACHABLE', None), ('UNREACHABLE', 'timeout')],
+            [(vim.status, vim.status_reason) for vim in (
+                db_api.vim_get(self.context, first),
+                db_api.vim_get(self.context, second))])
+        self.assertEqual(1, len(self.monitor_events(first)))
+        # A bad report refuses the whole call, which writes nothing.
+        error = self.assertRaises(
+            exception.InvalidRpcCall, self.api.update_vims, self.context,
+            [{'vim_id': first, 'status': 'UNREACHABLE',
+              'action_id': OLD_ACTION},
+             {'vim_id': second, 'status': 'down', 'action_id': OLD_ACTION}])
+        self.assertIn('update_vims (report 1)', str(error))
+        self.assertEqual('REACHABLE',
+                         db_api.vim_get(self.context, first).status)
 
     def _check_reports_and_check_ins(self, vim_id):
         self.assertEqual('REACHABLE', self.api.update_vim(

@@ -12,16 +12,31 @@
 
 """The monitor report writer of db_api on the real databases."""
 
+from concurrent import futures
+
+import fixtures
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
 import sqlalchemy as sa
 
+from tacker_vimmon.common import context as vimmon_context
 from tacker_vimmon.db import api as db_api
 from tacker_vimmon.db import migration
 from tacker_vimmon.tests import fixtures as vimmon_fixtures
 from tacker_vimmon.tests.functional import base
 
 ACTION = 'action-1'
+
+# How many sessions of this test's database wait for a row lock.
+_LOCK_WAITERS = {
+    'postgresql': "SELECT count(*) FROM pg_stat_activity "
+                  "WHERE datname = current_database() "
+                  "AND wait_event_type = 'Lock'",
+    'mysql': "SELECT count(*) FROM information_schema.innodb_trx "
+             "WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id IN ("
+             "SELECT id FROM information_schema.processlist "
+             "WHERE db = database())",
+}
 
 
 class _MonitorReportTests:
@@ -133,6 +148,57 @@ class _MonitorReportTests:
             [{'old_status': 'PENDING', 'new_status': 'REACHABLE'},
              {'old_status': 'REACHABLE', 'new_status': 'UNREACHABLE'}],
             self.monitor_events())
+
+
+    def test_heartbeat_and_report_group_never_deadlock(self):
+        # A heartbeat names monitors by action_id, which sorts unlike the
+        # VIM ids; its chunks must not hold rows while waiting for lower
+        # ids, which a group of reports (locking in id order) may hold.
+        low, high = self.vim_id, 'f' * 8 + self.vim_id[8:]
+        db_api.vim_create(self.context,
+                          vimmon_fixtures.vim_values(id=high, name='high'))
+        self.assertLess(low, high)
+        db_api.vim_update(self.context, low, {'action_id': 'b-low'})
+        db_api.vim_update(self.context, high, {'action_id': 'a-high'})
+        self.useFixture(fixtures.MonkeyPatch(
+            'tacker_vimmon.db.api._HEARTBEAT_CHUNK', 1))
+        writer = db_api.MonitorReportWriter()
+        self.addCleanup(writer.close)
+        pool = futures.ThreadPoolExecutor(2)
+        self.addCleanup(pool.shutdown)
+        with self.database.engine.connect() as holder:
+            # Another writer holds the low row: the report group waits for
+            # it first, then the heartbeat, whose first chunk (a-high)
+            # took the high row.
+            holder.begin()
+            holder.execute(sa.text('SELECT id FROM vims WHERE id = :id '
+                                   'FOR UPDATE'), {'id': low})
+            group = pool.submit(writer, [(low, 'b-low', 'REACHABLE'),
+                                         (high, 'a-high', 'REACHABLE')])
+            self.wait_for_lock_waiters(1)
+            heartbeat = pool.submit(
+                db_api.vim_monitors_heard, vimmon_context.get_admin_context(),
+                ['a-high', 'b-low'])
+            self.wait_for_lock_waiters(2)
+            # The high row's heartbeat is committed while the heartbeat
+            # waits: it holds nothing the group will want.
+            self.assertIsNotNone(
+                db_api.vim_get(self.context, high).last_check_in_at)
+            holder.rollback()
+        self.assertEqual(['PENDING', 'PENDING'],
+                         statuses(group.result(timeout=30)))
+        self.assertEqual((2, []), heartbeat.result(timeout=30))
+        self.assertEqual(['REACHABLE', 'REACHABLE'],
+                         [db_api.vim_get(self.context, vim_id).status
+                          for vim_id in (low, high)])
+
+    def wait_for_lock_waiters(self, count):
+        def waiting():
+            with self.database.engine.connect() as connection:
+                return connection.execute(
+                    sa.text(_LOCK_WAITERS[self.backend])).scalar() == count
+        base.wait_for(waiting, 30, interval=0.05,
+                      message='%d session(s) waiting for a row lock' % count)
 
 
 class _ReasonTests:

@@ -20,6 +20,9 @@ check-ins runs it, as the check-in thread would.
 import itertools
 import threading
 import time
+import types
+
+import fixtures
 
 from tacker_vimmon.action import checkins
 from tacker_vimmon.action import loop
@@ -74,12 +77,21 @@ class ScriptWithPasses(test_loop.Script):
 
 class TestDelegatedCheckIns(base.TestCase):
 
+    # True: the passes send their check-ins in update_vims calls.
+    together = False
+
     def run_loop(self, rounds, answers=None, slot=7.0, passes_stopped=False):
         clock = test_loop.FakeClock()
         script = ScriptWithPasses(self, rounds, clock, answers,
                                   round_seconds=1.0)
-        script.check_ins = checkins.CheckIns(slot, clock=clock,
-                                             run_thread=False)
+
+        def send(reports):
+            self.assertEqual(['vim-1'], [r['vim_id'] for r in reports])
+            return [script.report(r['status']) for r in reports]
+
+        script.check_ins = checkins.CheckIns(
+            slot, clock=clock, run_thread=False,
+            send=send if self.together else None)
         script.passes_stopped = passes_stopped
         result = loop.MonitorLoop(
             'vim-1', 'action-1', script, script.report,
@@ -129,6 +141,12 @@ class TestDelegatedCheckIns(base.TestCase):
                                   answers={61: states.BAD_ACTION})
         self.assertEqual([(1, R, OWN), (61, R, OWN)], script.reports)
         self.assertEqual(0, len(script.check_ins))
+
+
+class TestDelegatedCheckInsTogether(TestDelegatedCheckIns):
+    """The same rules when the passes send update_vims calls."""
+
+    together = True
 
 
 class FakeMonitor:
@@ -219,3 +237,105 @@ class TestCheckInThread(base.TestCase):
         self.assertGreaterEqual(made[0], began + 0.2 - 0.05)
         for before, after in itertools.pairwise(made):
             self.assertGreaterEqual(after - before, 0.2 - 0.05 - 1e-3)
+
+
+class TestCheckInsTogether(base.TestCase):
+    """A pass's check-ins of many real monitor loops in few calls."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = test_loop.FakeClock()
+        self.sent = []
+        self.answer = None
+        self.check_ins = checkins.CheckIns(5.0, clock=self.clock,
+                                           run_thread=False, send=self.send)
+
+    def send(self, reports):
+        self.sent.append(reports)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return [self.answer or report['status'] for report in reports]
+
+    def monitor(self, index):
+        """A monitor loop whose verdict the conductor holds, delegated."""
+        verdict = types.SimpleNamespace(status=states.REACHABLE, reason=None)
+        monitor = loop.MonitorLoop(
+            'vim-%d' % index, 'action-%d' % index, verdict, self.own_report,
+            test_loop.SETTINGS, clock=self.clock, check_ins=self.check_ins)
+        monitor.status = states.REACHABLE
+        monitor.reported = (states.REACHABLE, None)
+        monitor._last_check_in = self.clock.now - 58.0
+        monitor._delegated = True
+        self.check_ins.add(monitor, monitor._check_in_due())
+        return monitor
+
+    def own_report(self, status, **findings):
+        raise AssertionError('a check-in by its own monitor')
+
+    def test_one_call_per_batch_answered_in_order(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'tacker_vimmon.action.checkins.MAX_BATCH', 3))
+        monitors = [self.monitor(index) for index in range(5)]
+        self.assertEqual(5, self.check_ins.run_pass())
+        self.assertEqual([['vim-0', 'vim-1', 'vim-2'], ['vim-3', 'vim-4']],
+                         [[r['vim_id'] for r in call] for call in self.sent])
+        self.assertEqual({'vim_id': 'vim-0', 'action_id': 'action-0',
+                          'status': states.REACHABLE}, self.sent[0][0])
+        # Each checked in now; due again a check_interval later.
+        self.assertEqual([self.clock.now] * 5,
+                         [m._last_check_in for m in monitors])
+        self.assertEqual(5, len(self.check_ins))
+        self.assertEqual(1060.0, self.check_ins.next_pass())
+
+    def test_bad_action_retires_each_monitor_it_answers(self):
+        monitors = [self.monitor(index) for index in range(2)]
+        self.answer = states.BAD_ACTION
+        self.assertEqual(2, self.check_ins.run_pass())
+        self.assertEqual([True, True], [m._retired for m in monitors])
+        self.assertEqual(0, len(self.check_ins))
+
+    def test_no_conductor_sends_the_monitors_back_to_their_own(self):
+        monitors = [self.monitor(index) for index in range(3)]
+        self.answer = loop.ConductorUnreachable('no conductor answered')
+        with self.assertLogs(loop.LOG.logger.name, 'WARNING'):
+            self.assertEqual(0, self.check_ins.run_pass())
+        self.assertEqual(1, len(self.sent))
+        # Each backs off and checks in itself; no lock is left held.
+        for monitor in monitors:
+            self.assertFalse(monitor._delegated)
+            self.assertGreater(monitor._retry_at, self.clock.now)
+            self.assertTrue(monitor._lock.acquire(blocking=False))
+            monitor._lock.release()
+        self.assertEqual(0, len(self.check_ins))
+
+    def test_older_conductors_get_one_call_per_check_in_for_a_while(self):
+        monitors = [self.monitor(index) for index in range(2)]
+        self.answer = loop.ManyRefused('UnsupportedVersion')
+        with self.assertLogs(checkins.LOG.logger.name, 'WARNING'):
+            self.assertEqual(0, self.check_ins.run_pass())
+        # Given back without a back-off: their own threads check in now.
+        for monitor in monitors:
+            self.assertFalse(monitor._delegated)
+            self.assertEqual(0.0, monitor._retry_at)
+            self.assertTrue(monitor._lock.acquire(blocking=False))
+            monitor._lock.release()
+        one_by_one = []
+        later = self.monitor(7)
+        later._report = lambda status, **findings: (
+            one_by_one.append(status) or status)
+        self.assertEqual(1, self.check_ins.run_pass())
+        self.assertEqual([states.REACHABLE], one_by_one)
+        self.assertEqual(1, len(self.sent))
+        self.clock.now += checkins.ONE_BY_ONE_FOR
+        later._last_check_in = self.clock.now - 58.0
+        self.check_ins.run_pass()
+        self.assertEqual(2, len(self.sent))
+
+    def test_a_wrong_number_of_answers_is_refused(self):
+        self.monitor(0)
+        self.monitor(1)
+        self.send = lambda reports: ['REACHABLE']
+        self.check_ins._send = self.send
+        with self.assertLogs(checkins.LOG.logger.name, 'WARNING') as logs:
+            self.assertEqual(0, self.check_ins.run_pass())
+        self.assertIn('1 answers to 2 check-ins', logs.output[0])

@@ -99,3 +99,34 @@ class TestGroupCommit(base.TestCase):
                                                  max_group=1)
         self.assertEqual(['stored first', 'stored a-0',
                           'error: cannot write b-1'], outcomes)
+
+    def test_many_items_of_one_caller_in_groups_answered_in_order(self):
+        recorder = Recorder()
+        commit = group_commit.GroupCommit(recorder, max_group=2)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            first = pool.submit(commit.submit, 'first', 'first')
+            recorder.entered.wait(10)
+            many = pool.submit(commit.submit_all,
+                               [('a', 'a'), ('b', 'b'), ('a', 'a2'),
+                                ('c', 'c')])
+            vimmon_fixtures.wait_for(lambda: len(commit._waiting) == 4, 10,
+                                     message='the items to queue')
+            recorder.release.set()
+            self.assertEqual('stored first', first.result(10))
+            self.assertEqual(['stored a', 'stored b', 'stored a2',
+                              'stored c'], many.result(10))
+        # Whoever leads, every group is written: a2 waits for a later one.
+        self.assertEqual([['first'], ['a', 'b'], ['a2', 'c']],
+                         recorder.groups)
+
+    def test_a_failed_group_fails_the_whole_call(self):
+        recorder = Recorder(fail_on='b')
+        recorder.release.set()
+        commit = group_commit.GroupCommit(recorder, max_group=1)
+        self.assertRaisesRegex(ValueError, 'cannot write b',
+                               commit.submit_all, [('a', 'a'), ('b', 'b'),
+                                                   ('c', 'c')])
+        # The items after the failed one were still written.
+        self.assertEqual([['a'], ['b'], ['c']], recorder.groups)
+        self.assertEqual([], commit._waiting)
+        self.assertEqual(['stored d'], commit.submit_all([('d', 'd')]))

@@ -246,6 +246,79 @@ NOT_NAMED = 'c0ffee00-0000-4000-8000-0000000000a3'
 LONG_AGO = datetime.datetime(2020, 1, 1, 12, 0, 0)
 
 
+class TestUpdateVims(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.manager = manager.ConductorManager()
+        self.vims = []
+        for name in ('a', 'b'):
+            vim = db_api.vim_create(self.context,
+                                    vimmon_fixtures.vim_values(name=name))
+            db_api.vim_update(self.context, vim.id, {'action_id': ACTION})
+            self.vims.append(vim.id)
+
+    def report(self, vim_id, status='REACHABLE', action_id=ACTION, **more):
+        return dict(vim_id=vim_id, status=status, action_id=action_id,
+                    **more)
+
+    def test_each_report_is_stored_and_answered_in_order(self):
+        answers = self.manager.update_vims(self.context, reports=[
+            self.report(self.vims[0]),
+            self.report(self.vims[1], 'UNREACHABLE', reason='timeout',
+                        details={'rtt': None, 'detail': 'no reply'}),
+            self.report('0' * 8 + self.vims[1][8:]),
+            self.report(self.vims[0], action_id='stale'),
+        ])
+        self.assertEqual(['REACHABLE', 'UNREACHABLE', 'bad_action',
+                          'bad_action'], answers)
+        first, second = (db_api.vim_get(self.context, vim_id)
+                         for vim_id in self.vims)
+        self.assertEqual(('REACHABLE', None), (first.status,
+                                               first.status_reason))
+        self.assertEqual(('UNREACHABLE', 'timeout'),
+                         (second.status, second.status_reason))
+        self.assertEqual('no reply', db_api.event_get_all(
+            self.context, filters={'resource_id': self.vims[1],
+                                   'event_type': 'MONITOR'}
+        )[-1].event_details['detail'])
+
+    def test_a_bad_report_refuses_the_call_and_writes_nothing(self):
+        for bad, says in (
+                ('REACHABLE', 'report 1.*must be a mapping'),
+                (self.report(self.vims[1], 'UP'), 'report 1.*status'),
+                (self.report(self.vims[1], extra=1), 'report 1.*unexpected '
+                 'extra'),
+                ({'vim_id': self.vims[1], 'status': 'REACHABLE'},
+                 'report 1.*missing action_id'),
+                (self.report(self.vims[1], reason='bored'),
+                 'report 1.*reason')):
+            self.assertRegex(self.refusal(
+                reports=[self.report(self.vims[0]), bad]), says)
+        self.assertEqual(['PENDING', 'PENDING'],
+                         [db_api.vim_get(self.context, vim_id).status
+                          for vim_id in self.vims])
+
+    def test_too_many_reports_are_refused(self):
+        self.assertIn('at most %d reports' % manager.MAX_REPORTS,
+                      self.refusal(reports=[self.report(self.vims[0])]
+                                   * (manager.MAX_REPORTS + 1)))
+
+    def test_reports_must_be_a_list(self):
+        self.assertIn('reports must be list',
+                      self.refusal(reports={'vim_id': self.vims[0]}))
+
+    def refusal(self, **kwargs):
+        """The message of the InvalidRpcCall (code 400) the call gets."""
+        error = self.assertRaises(rpc_dispatcher.ExpectedException,
+                                  self.manager.update_vims, self.context,
+                                  **kwargs)
+        cause = error.exc_info[1]
+        self.assertIsInstance(cause, exception.InvalidRpcCall)
+        self.assertEqual(400, cause.code)
+        return cause.format_message()
+
+
 class TestHeartbeat(base.DbTestCase):
 
     def setUp(self):

@@ -99,10 +99,10 @@ class TestConductorAPI(base.TestCase):
 
     def test_client_target(self):
         api = self.api()
-        self.assertEqual('1.4', rpcapi.ConductorAPI.RPC_API_VERSION)
+        self.assertEqual('1.5', rpcapi.ConductorAPI.RPC_API_VERSION)
         self.assertEqual('tacker_vimmon', api.client.target.exchange)
         self.assertEqual('tacker_vimmon_conductor', api.client.target.topic)
-        self.assertEqual('1.4', api.client.target.version)
+        self.assertEqual('1.5', api.client.target.version)
 
     def test_manager_target_matches_client_version(self):
         self.assertEqual(rpcapi.ConductorAPI.RPC_API_VERSION,

@@ -36,10 +36,10 @@ class TestWorkflowDefinition(base.TestCase):
                          body['input'])
         [(task_name, task)] = body['tasks'].items()
         self.assertEqual('tacker_vimmon.vim_monitor', task['action'])
-        self.assertEqual({'vim_id': '<% $.vim_id %>',
-                          'action_id': '<% $.action_id %>',
-                          'target': '<% $.target %>',
-                          'probe': '<% $.probe %>'}, task['input'])
+        self.assertEqual({'vim_id': '{{ _.vim_id }}',
+                          'action_id': '{{ _.action_id }}',
+                          'target': '{{ _.target }}',
+                          'probe': '{{ _.probe }}'}, task['input'])
         # A failed action must not be re-run by Mistral behind our back:
         # the reconciler decides about replacing monitors.
         self.assertNotIn('retry', task)
