@@ -174,8 +174,8 @@ class CheckIns:
                     len(answers) if isinstance(answers, list) else -1,
                     len(claims)))
         except loop.ConductorUnreachable as error:
-            for claim in claims:
-                claim.failed(error)
+            for index, claim in enumerate(claims):
+                claim.failed(error, quiet=index > 0)
             self._back_off(error)
             return 0
         except loop.ManyRefused as error:
@@ -191,8 +191,8 @@ class CheckIns:
             return 0
         except BaseException as error:
             # Every claim holds its monitor's lock: never leave one held.
-            for claim in claims:
-                claim.failed(error)
+            for index, claim in enumerate(claims):
+                claim.failed(error, quiet=index > 0)
             raise
         self._retry_delay = loop.FIRST_RETRY_DELAY
         for claim, answer in zip(claims, answers, strict=True):

@@ -256,10 +256,10 @@ class MonitorLoop:
         finally:
             self._lock.release()
 
-    def _check_in_failed(self, error):
+    def _check_in_failed(self, error, quiet):
         """A claimed check-in was not delivered; lock held."""
         try:
-            self._back_off(error)
+            self._back_off(error, quiet)
             self.take_back()
         finally:
             self._lock.release()
@@ -370,13 +370,15 @@ class MonitorLoop:
             return {}
         return {'reason': self.reason, 'details': self._verdict.details()}
 
-    def _back_off(self, error):
+    def _back_off(self, error, quiet=False):
         delay = min(self._retry_delay, MAX_RETRY_DELAY,
                     self._settings.check_interval)
-        LOG.warning('Monitor %(action)s of VIM %(vim)s cannot reach the '
-                    'conductor (%(error)s); retrying in %(delay).1f s',
-                    {'action': self.action_id, 'vim': self.vim_id,
-                     'error': error, 'delay': delay})
+        # Quiet for all but one of the monitors of a failed update_vims.
+        (LOG.debug if quiet else LOG.warning)(
+            'Monitor %(action)s of VIM %(vim)s cannot reach the conductor '
+            '(%(error)s); retrying in %(delay).1f s',
+            {'action': self.action_id, 'vim': self.vim_id, 'error': error,
+             'delay': delay})
         self._retry_at = self._clock() + delay
         self._retry_delay = min(self._retry_delay * 2, MAX_RETRY_DELAY)
 
@@ -400,10 +402,14 @@ class CheckIn:
         None when the monitor's own thread takes them back."""
         return self.monitor._check_in_answered(answer)
 
-    def failed(self, error):
+    def failed(self, error, quiet=False):
         """It could not be delivered: the monitor backs off and makes its
-        check-ins itself again."""
-        self.monitor._check_in_failed(error)
+        check-ins itself again.
+
+        :param quiet: log the back-off at debug level only (one of many
+            that failed together)
+        """
+        self.monitor._check_in_failed(error, quiet)
 
     def give_back(self):
         """Not sent: the monitor's own thread makes it, at once."""

@@ -63,6 +63,14 @@ BROKER_ERRORS = heartbeat.BROKER_ERRORS
 # What a conductor older than the method answers (as remote errors).
 NOT_SERVED = ('UnsupportedVersion', 'NoSuchMethod')
 
+def _many_refused(error):
+    """Whether an update_vims call was refused rather than lost."""
+    return isinstance(error, (exception.InvalidRpcCall,
+                              messaging.UnsupportedVersion)) or (
+        isinstance(error, messaging.RemoteError)
+        and error.exc_type in NOT_SERVED)
+
+
 _lock = threading.Lock()
 _runtime = None
 _runtime_pid = None
@@ -163,9 +171,8 @@ class Runtime:
     def report_many(self, reports):
         """Send many monitors' reports in one update_vims call.
 
-        Tried as a single report is (see reporter): a conductor that dies
-        takes the call with it, and sending it again is only a check-in
-        for each monitor.
+        Tried as a single report is (see reporter): sending it again is
+        only a check-in for each monitor.
 
         :param reports: mappings of update_vim's arguments
         :returns: the answers, in order
@@ -173,28 +180,10 @@ class Runtime:
             conductors do not take update_vims (older than 1.5) or refuse
             this call
         """
-        per_try = max(MIN_REPORT_TRY, self.conductor.timeout / REPORT_ATTEMPTS)
-        for _attempt in range(REPORT_ATTEMPTS):
-            try:
-                rpc.quiet_replies(self.transport)
-                return self.conductor.update_vims(self.context, reports,
-                                                  timeout=per_try)
-            except messaging.MessagingTimeout:
-                continue
-            except (exception.InvalidRpcCall,
-                    messaging.UnsupportedVersion) as error:
-                raise loop.ManyRefused(error)
-            except messaging.RemoteError as error:
-                if error.exc_type in NOT_SERVED:
-                    raise loop.ManyRefused(error)
-                # The conductor failed to store them (its database, say):
-                # as for one report, try again after the back-off.
-                raise loop.ConductorUnreachable(error)
-            except BROKER_ERRORS as error:
-                raise loop.ConductorUnreachable(error)
-        raise loop.ConductorUnreachable(
-            'no conductor answered %d tries of %.1f s'
-            % (REPORT_ATTEMPTS, per_try))
+        return self._call_with_retries(
+            lambda timeout: self.conductor.update_vims(
+                self.context, reports, timeout=timeout),
+            refused=_many_refused)
 
     def reporter(self, vim_id, action_id):
         """report(status, reason=, details=) for loop.MonitorLoop, through
@@ -206,23 +195,39 @@ class Runtime:
         conductor answers the next one. Sending it again is harmless: the
         same status again is only a check-in.
         """
-        per_try = max(MIN_REPORT_TRY, self.conductor.timeout / REPORT_ATTEMPTS)
-
         def report(status, **findings):
-            for _attempt in range(REPORT_ATTEMPTS):
-                try:
-                    rpc.quiet_replies(self.transport)
-                    return self.conductor.update_vim(
-                        self.context, vim_id, status, action_id,
-                        timeout=per_try, **findings)
-                except messaging.MessagingTimeout:
-                    continue
-                except BROKER_ERRORS as error:
-                    raise loop.ConductorUnreachable(error)
-            raise loop.ConductorUnreachable(
-                'no conductor answered %d tries of %.1f s'
-                % (REPORT_ATTEMPTS, per_try))
+            return self._call_with_retries(
+                lambda timeout: self.conductor.update_vim(
+                    self.context, vim_id, status, action_id,
+                    timeout=timeout, **findings))
         return report
+
+    def _call_with_retries(self, call, refused=None):
+        """call(timeout) until a conductor answers, REPORT_ATTEMPTS tries
+        within report_timeout.
+
+        :param refused: refused(error) is true for an error that means
+            the conductors do not take this call (loop.ManyRefused)
+        :raises: ConductorUnreachable
+        """
+        per_try = max(MIN_REPORT_TRY, self.conductor.timeout / REPORT_ATTEMPTS)
+        for _attempt in range(REPORT_ATTEMPTS):
+            try:
+                rpc.quiet_replies(self.transport)
+                return call(per_try)
+            except messaging.MessagingTimeout:
+                continue
+            except (exception.InvalidRpcCall, *BROKER_ERRORS) as error:
+                if refused is not None and refused(error):
+                    raise loop.ManyRefused(error)
+                if isinstance(error, exception.InvalidRpcCall):
+                    raise
+                # A remote error too (the conductor's database failed):
+                # try again after the monitor's back-off.
+                raise loop.ConductorUnreachable(error)
+        raise loop.ConductorUnreachable(
+            'no conductor answered %d tries of %.1f s'
+            % (REPORT_ATTEMPTS, per_try))
 
     def report_failure(self, vim_id, action_id, reason):
         """Tell a conductor why a monitor could not start; best effort.

@@ -330,7 +330,7 @@ def measure(args):
     stack.setUp()
     figures = {}
     sizing = {'vims': args.vims, 'executors': args.executors,
-              'engines': args.engines,
+              'engines': args.engines, 'check_ins': 'together',
               'probe_interval': settings.probe_interval,
               'checks': args.checks, 'icmp_socket': args.icmp_socket,
               'interpreter': {

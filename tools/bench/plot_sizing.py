@@ -30,7 +30,7 @@ def load(paths):
     for path in paths:
         with open(path) as source:
             runs.append(json.load(source)['sizing'])
-    return sorted(runs, key=lambda run: (interpreter(run),
+    return sorted(runs, key=lambda run: (interpreter(run), check_ins(run),
                                          run['icmp_socket'],
                                          run['probe_interval'], run['vims'],
                                          run['executors']))
@@ -43,14 +43,25 @@ def interpreter(run):
     return described.split(' ', 1)[1] if described else 'not recorded'
 
 
+def check_ins(run):
+    """How the executors sent their routine check-ins: 'together' (in
+    update_vims calls) or 'one per call'. Runs from before update_vims
+    recorded neither this nor the Mistral engines, which came with it."""
+    if 'check_ins' in run:
+        return run['check_ins']
+    return 'together' if 'engines' in run else 'one per call'
+
+
 def kind(run):
-    return (run['probe_interval'], run['icmp_socket'], interpreter(run))
+    return (run['probe_interval'], run['icmp_socket'], interpreter(run),
+            check_ins(run))
 
 
 def series(runs):
     """(label, runs) for each line of the plot: one per probe interval,
-    socket kind and interpreter."""
-    return [('probe interval %g s, %s sockets, Python %s' % each,
+    socket kind, interpreter and way of checking in."""
+    return [('probe interval %g s, %s sockets, Python %s, check-ins %s'
+             % each,
              [run for run in runs if kind(run) == each])
             for each in sorted({kind(run) for run in runs})]
 
@@ -61,12 +72,14 @@ def per_executor(run, key):
 
 
 def table(runs):
-    header = ('Python', 'VIMs', 'executors', 'probe interval (s)',
+    header = ('Python', 'check-ins', 'VIMs', 'executors',
+              'probe interval (s)',
               'ICMP sockets', 'echo requests/s',
               'CPU per executor (% of a core)',
               'CPU whole system (% of a core)', 'RSS per executor (MiB)',
               'threads per executor')
-    rows = [(interpreter(run), str(run['vims']), str(run['executors']),
+    rows = [(interpreter(run), check_ins(run), str(run['vims']),
+             str(run['executors']),
              '%g' % run['probe_interval'], run['icmp_socket'],
              '%.0f' % run['echo_rate'],
              '%.1f' % per_executor(run, 'executor_cpu'),

@@ -297,9 +297,12 @@ class TestCheckInsTogether(base.TestCase):
     def test_no_conductor_sends_the_monitors_back_to_their_own(self):
         monitors = [self.monitor(index) for index in range(3)]
         self.answer = loop.ConductorUnreachable('no conductor answered')
-        with self.assertLogs(loop.LOG.logger.name, 'WARNING'):
+        with self.assertLogs(loop.LOG.logger.name, 'WARNING') as logs:
             self.assertEqual(0, self.check_ins.run_pass())
         self.assertEqual(1, len(self.sent))
+        # One warning for the call, not one per monitor.
+        self.assertEqual(1, len([line for line in logs.output
+                                 if line.startswith('WARNING')]))
         # Each backs off and checks in itself; no lock is left held.
         for monitor in monitors:
             self.assertFalse(monitor._delegated)

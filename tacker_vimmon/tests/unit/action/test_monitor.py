@@ -204,6 +204,35 @@ class TestRuntime(ConfigFile):
         self.assertEqual(runtime.REPORT_ATTEMPTS, update.call_count)
         self.assertIn('3 tries of 1.0 s', str(error))
 
+    def test_many_reports_in_one_call_retried_or_refused(self):
+        rt = runtime.Runtime(self.conf)
+        self.addCleanup(rt.transport.cleanup)
+        reports = [{'vim_id': VIM_ID, 'action_id': ACTION_ID,
+                    'status': 'REACHABLE'}]
+        with mock.patch.object(rt.conductor, 'update_vims', side_effect=[
+                messaging.MessagingTimeout('lost'), ['REACHABLE']]) as call:
+            self.assertEqual(['REACHABLE'], rt.report_many(reports))
+        self.assertEqual(2, call.call_count)
+        call.assert_called_with(rt.context, reports, timeout=1.0)
+        # An older conductor, a refused call: one call per report instead.
+        for refusal in (messaging.RemoteError('UnsupportedVersion'),
+                        messaging.RemoteError('NoSuchMethod'),
+                        messaging.UnsupportedVersion('1.5'),
+                        exception.InvalidRpcCall(method='update_vims',
+                                                 reason='no')):
+            with mock.patch.object(rt.conductor, 'update_vims',
+                                   side_effect=refusal) as call:
+                self.assertRaises(loop.ManyRefused, rt.report_many, reports)
+            self.assertEqual(1, call.call_count)
+        # The conductor failed to write them, or no broker: back off.
+        for lost in (messaging.RemoteError('DBDeadlock'),
+                     messaging.MessagingException('broker gone'),
+                     ConnectionRefusedError()):
+            with mock.patch.object(rt.conductor, 'update_vims',
+                                   side_effect=lost):
+                self.assertRaises(loop.ConductorUnreachable, rt.report_many,
+                                  reports)
+
     def failure_report(self, *outcomes):
         """report_failure() against a conductor scripted with outcomes."""
         rt = runtime.Runtime(self.conf)
