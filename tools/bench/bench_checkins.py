@@ -36,18 +36,21 @@ reply reader) and its own loop (loop.MonitorLoop):
   (checkins.CheckIns, as the action does with ``[vim_monitor]
   check_in_slot``), which makes every check-in due in the next S seconds
   one after another, once every S seconds. A call right after another
-  costs far less than one after a pause (the back-to-back row).
+  costs far less than one after a pause (the back-to-back row);
+* ``..., together`` (with --slot S and --together): the same thread
+  sending each pass's check-ins in update_vims calls, as the action does
+  (runtime.Runtime.report_many); its calls/s counts check-ins, not calls.
 
 With --confirms, the back-to-back row and each check-in-thread row are
 measured again right after, with the broker confirming every publish
 (oslo.messaging's default, which the action's transport turns off:
 tacker_vimmon.common.rpc.unconfirmed_sends), to show what that saves.
 
-"CPU per call" is the caller process's CPU time (every thread of it)
-over the calls made; "core %" is CPU time over wall time.
+"CPU per check-in" is the caller process's CPU time (every thread of it)
+over the check-ins made; "core %" is CPU time over wall time.
 
     .venv/bin/python tools/bench/bench_checkins.py [--monitors 500 2000]
-        [--check-interval 60] [--slot 5]
+        [--check-interval 60] [--slot 5 [--together]]
 """
 
 import argparse
@@ -117,13 +120,21 @@ class Verdict:
         return DETAILS
 
 
-def monitors_row(runtime, monitors, interval, slot=0.0):
-    """(calls, CPU seconds, wall seconds) of real monitor loops
+def monitors_row(runtime, monitors, interval, slot=0.0, together=False):
+    """(check-ins, CPU seconds, wall seconds) of real monitor loops
     (loop.MonitorLoop) over one interval, after one interval of warming
     up; with a slot, their check-ins made by a check-in thread
-    (checkins.CheckIns) in passes that many seconds apart."""
+    (checkins.CheckIns) in passes that many seconds apart, in update_vims
+    calls if together."""
     calls = Calls()
-    check_ins = checkins.CheckIns(slot) if slot else None
+
+    def send(reports):
+        for _report in reports:
+            calls.add()
+        return runtime.report_many(reports)
+
+    check_ins = (checkins.CheckIns(slot, send=send if together else None)
+                 if slot else None)
     settings = loop.ProbeSettings(count=3, interval=1.0, timeout=1.0,
                                   failure_threshold=2,
                                   check_interval=interval)
@@ -180,18 +191,21 @@ def measure(args, transport_url, workdir):
         made, cpu, wall = back_to_back_row(runtime, args.seconds)
     else:
         made, cpu, wall = monitors_row(runtime, args.row,
-                                       args.check_interval, args.in_slots)
+                                       args.check_interval, args.in_slots,
+                                       args.in_batches)
     print('%d %.6f %.6f' % (made, cpu, wall), flush=True)
     os._exit(0)
 
 
-def child_row(args, transport_url, workdir, row, slot=0.0, confirms=False):
+def child_row(args, transport_url, workdir, row, slot=0.0, confirms=False,
+              together=False):
     output = subprocess.run(
         [sys.executable, os.path.abspath(__file__), '--row', str(row),
          '--transport-url', transport_url, '--workdir', workdir,
          '--check-interval', str(args.check_interval),
          '--seconds', str(args.seconds), '--in-slots', str(slot)]
-        + (['--with-confirms'] if confirms else []),
+        + (['--with-confirms'] if confirms else [])
+        + (['--in-batches'] if together else []),
         capture_output=True, text=True, check=True,
         timeout=4 * args.check_interval + 120)
     made, cpu, wall = output.stdout.split()[-3:]
@@ -202,10 +216,10 @@ def with_confirmed_twins(rows):
     """rows, each back-to-back and check-in-thread row followed by its
     twin with publisher confirms, so that both see the machine alike."""
     paired = []
-    for row, slot, _confirms in rows:
-        paired.append((row, slot, False))
+    for row, slot, _confirms, together in rows:
+        paired.append((row, slot, False, together))
         if row == BACK_TO_BACK or slot:
-            paired.append((row, slot, True))
+            paired.append((row, slot, True, together))
     return paired
 
 
@@ -229,6 +243,12 @@ def main():
                         help='also measure the back-to-back and check-in '
                         'thread rows with publisher confirms, right after '
                         'each without')
+    parser.add_argument('--together', action='store_true',
+                        help='with --slot: also measure each monitor count '
+                        'with the check-in thread sending update_vims '
+                        'calls, right after it sends one call per check-in')
+    parser.add_argument('--in-batches', action='store_true',
+                        help=argparse.SUPPRESS)
     parser.add_argument('--row', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--with-confirms', action='store_true',
                         help=argparse.SUPPRESS)
@@ -245,26 +265,31 @@ def main():
             bench_conductor.Environment(args.rabbit_url, args.postgres_url,
                                         workdir) as env:
         env.start_noop('noop-1')
-        rows = [(row, 0.0, False)
+        rows = [(row, 0.0, False, False)
                 for row in [IDLE, BACK_TO_BACK] + args.monitors]
         if args.slot:
-            rows += [(row, args.slot, False) for row in args.monitors]
+            for row in args.monitors:
+                rows.append((row, args.slot, False, False))
+                if args.together:
+                    rows.append((row, args.slot, False, True))
         if args.confirms:
             rows = with_confirmed_twins(rows)
-        for row, slot, confirms in rows:
+        for row, slot, confirms, together in rows:
             made, cpu, wall = child_row(args, env.transport_url, workdir,
-                                        row, slot, confirms)
+                                        row, slot, confirms, together)
             label = LABELS.get(row, '%d monitors' % row)
             if slot:
                 label += ', check-in thread, %g s slots' % slot
+            if together:
+                label += ', together'
             if confirms:
                 label += ', publisher confirms'
             table.append((label, made / wall, 100 * cpu / wall,
                           1e6 * cpu / made if made else None))
             print('%s: %d calls' % (label, made), file=sys.stderr,
                   flush=True)
-    print('| caller (check_interval %g s) | calls/s | CPU (%% of a core) | '
-          'CPU per call (us) |' % args.check_interval)
+    print('| caller (check_interval %g s) | check-ins/s | CPU (%% of a '
+          'core) | CPU per check-in (us) |' % args.check_interval)
     print('|---|---|---|---|')
     for label, rate, core, per_call in table:
         print('| %s | %.1f | %.2f | %s |' % (

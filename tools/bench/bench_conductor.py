@@ -64,7 +64,8 @@ STATUSES = ('REACHABLE', 'UNREACHABLE')
 # --- the no-op server (run as a child process of this script) -------------
 
 class NoopEndpoint:
-    """update_vim that stores nothing: the transport's own cost.
+    """update_vim (and update_vims) that store nothing: the transport's
+    own cost.
 
     At the conductor's RPC version, so that a monitor's own 1.4 calls
     (with a reason and details) reach it too (bench_checkins.py).
@@ -75,6 +76,9 @@ class NoopEndpoint:
     def update_vim(self, context, vim_id, status, action_id, reason=None,
                    details=None):
         return status
+
+    def update_vims(self, context, reports):
+        return [report['status'] for report in reports]
 
 
 def serve_noop(url, host):
