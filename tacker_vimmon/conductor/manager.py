@@ -40,6 +40,8 @@ _MAX_ID_LENGTH = 36
 # The most monitors one heartbeat may name (one executor process runs a
 # few thousand at most).
 MAX_HEARTBEAT_IDS = 20000
+# The most reports one update_vims call may carry (an executor's check-in
+# thread sends at most action.checkins.MAX_BATCH).
 MAX_REPORTS = 1000
 # The longest reason for a failed monitor that is stored: enough for any
 # message of ours, not a way to fill the database.

@@ -36,7 +36,8 @@ REPORTS = prometheus_client.Counter(
     'that is not wanted.', ['result'], registry=REGISTRY)
 REPORT_SECONDS = prometheus_client.Histogram(
     'tacker_vimmon_report_duration_seconds', 'Seconds to store a monitor '
-    'report, from its arrival to its answer (group commit included).',
+    'report, or the reports of one update_vims call, from its arrival to '
+    'its answer (group commit included).',
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
              5, 10), registry=REGISTRY)
 STATUS_CHANGES = prometheus_client.Counter(
