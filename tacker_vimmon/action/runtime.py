@@ -63,6 +63,7 @@ BROKER_ERRORS = heartbeat.BROKER_ERRORS
 # What a conductor older than the method answers (as remote errors).
 NOT_SERVED = ('UnsupportedVersion', 'NoSuchMethod')
 
+
 def _many_refused(error):
     """Whether an update_vims call was refused rather than lost."""
     return isinstance(error, (exception.InvalidRpcCall,
