@@ -221,8 +221,11 @@ class TestMonitorAction(MonitorActionTestCase):
             'execution_id': monitor.execution_id})
         self.wait_status(vim_id, 'ERROR')
         failed = self.assertFailedOnce(vim_id, action_id, 1)
-        execution = self.action_execution(monitor.execution_id)
-        self.assertEqual('ERROR', execution.state)
+        # The conductor hears the failure before the action returns it to
+        # Mistral, which records it in a transaction of its own.
+        base.wait_for(lambda: self.action_execution(
+            monitor.execution_id).state == 'ERROR', REPORT_BOUND,
+            interval=0.2, message='Mistral to record the action failed')
         self.assertExecutorThreadFree()
 
         # Back-off, not a loop: retry_after (60 s) after the first failure,
