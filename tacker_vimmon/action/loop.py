@@ -250,16 +250,12 @@ class MonitorLoop:
         finally:
             self._lock.release()
 
-    def _check_in_given_back(self):
+    def _check_in_not_made(self, error=None, quiet=False):
+        """A claimed check-in was not delivered (error: back off first) or
+        not sent; lock held. This monitor's own thread makes them again."""
         try:
-            self.take_back()
-        finally:
-            self._lock.release()
-
-    def _check_in_failed(self, error, quiet):
-        """A claimed check-in was not delivered; lock held."""
-        try:
-            self._back_off(error, quiet)
+            if error is not None:
+                self._back_off(error, quiet)
             self.take_back()
         finally:
             self._lock.release()
@@ -409,8 +405,8 @@ class CheckIn:
         :param quiet: log the back-off at debug level only (one of many
             that failed together)
         """
-        self.monitor._check_in_failed(error, quiet)
+        self.monitor._check_in_not_made(error, quiet)
 
     def give_back(self):
         """Not sent: the monitor's own thread makes it, at once."""
-        self.monitor._check_in_given_back()
+        self.monitor._check_in_not_made()

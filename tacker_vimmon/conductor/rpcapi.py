@@ -109,10 +109,6 @@ class ConductorAPI:
                                     timeout=timeout or self.timeout)
         return cctxt.call(context, 'update_vims', reports=list(reports))
 
-    def can_send_many(self):
-        """Whether update_vims may be sent (1.5 is within the cap)."""
-        return self.client.can_send_version('1.5')
-
     def heartbeat(self, context, action_ids):
         """Tell the conductors which monitors run in this process (a cast).
 

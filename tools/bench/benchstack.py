@@ -202,20 +202,17 @@ class Operator:
             self.url + '/v1.0/vims/%s' % vim_id, timeout=120)
         response.raise_for_status()
 
-    def vims(self):
+    def vims(self, fields=('id', 'status', 'monitor')):
         response = self.session.get(self.url + '/v1.0/vims', timeout=120,
-                                    params={'fields': ['id', 'status',
-                                                       'monitor']})
+                                    params={'fields': list(fields)})
         response.raise_for_status()
         return {vim['id']: vim for vim in response.json()['vims']}
 
     def statuses(self):
         # Only the two fields: the watchers list every VIM twice a second
         # or more while the registrations run, through the same API server.
-        response = self.session.get(self.url + '/v1.0/vims', timeout=120,
-                                    params={'fields': ['id', 'status']})
-        response.raise_for_status()
-        return {vim['id']: vim['status'] for vim in response.json()['vims']}
+        return {vim_id: vim['status'] for vim_id, vim in
+                self.vims(fields=('id', 'status')).items()}
 
     def status(self, vim_id):
         response = self.session.get(
